@@ -1,0 +1,82 @@
+#include "core/tensor.h"
+
+#include <cstring>
+
+#include "core/quant_codes.h"
+
+namespace edgepack {
+
+std::optional<uint64_t> checked_element_count(std::span<const int64_t> shape) {
+  uint64_t count = 1;
+  for (int64_t dim : shape) {
+    if (dim < 0) return std::nullopt;
+    const uint64_t d = static_cast<uint64_t>(dim);
+    if (d != 0 && count > (uint64_t{1} << 62) / d) return std::nullopt;
+    count *= d;
+  }
+  return count;
+}
+
+std::string shape_to_string(std::span<const int64_t> shape) {
+  std::string out = "[";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i) out += ", ";
+    out += std::to_string(shape[i]);
+  }
+  return out + "]";
+}
+
+int64_t tensor::numel() const {
+  int64_t count = 1;
+  for (int64_t dim : shape) count *= dim;
+  return count;
+}
+
+byte_view make_owned_view(std::vector<std::byte> bytes) {
+  auto owner = std::make_shared<owned_storage>(std::move(bytes));
+  return {owner, owner->data(), owner->size()};
+}
+
+tensor tensor::allocate(dtype type, std::vector<int64_t> shape) {
+  tensor t;
+  t.type = type;
+  t.shape = std::move(shape);
+  const auto count = checked_element_count(t.shape);
+  assert(count.has_value());
+  t.data = make_owned_view(std::vector<std::byte>(dtype_bytes_for(type, *count)));
+  return t;
+}
+
+Expected<std::vector<float>> to_float_vector(const tensor& t) {
+  const auto count = static_cast<size_t>(t.numel());
+  std::vector<float> out(count);
+  if (t.is_quantized()) {
+    dequantize_rows(t, 0, t.rows(), out.data());
+    return out;
+  }
+  switch (t.type) {
+    case dtype::f32:
+      std::memcpy(out.data(), t.data.data, count * sizeof(float));
+      break;
+    case dtype::f16: {
+      const auto* src = t.data_as<uint16_t>();
+      for (size_t i = 0; i < count; ++i) out[i] = f16_to_f32(src[i]);
+      break;
+    }
+    case dtype::bf16: {
+      const auto* src = t.data_as<uint16_t>();
+      for (size_t i = 0; i < count; ++i) out[i] = bf16_to_f32(src[i]);
+      break;
+    }
+    case dtype::f64: {
+      const auto* src = t.data_as<double>();
+      for (size_t i = 0; i < count; ++i) out[i] = static_cast<float>(src[i]);
+      break;
+    }
+    default:
+      return bad_input("tensor of type " + std::string(dtype_name(t.type)) + " is not a float tensor");
+  }
+  return out;
+}
+
+}  // namespace edgepack
