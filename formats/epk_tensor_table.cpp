@@ -1,0 +1,160 @@
+#include "formats/epk_tensor_table.h"
+
+#include "core/quant_codes.h"
+
+namespace edgepack {
+
+const char* epk_part_name(epk_part part) {
+  switch (part) {
+    case epk_part::data: return "data";
+    case epk_part::scales: return "scales";
+    case epk_part::zeros: return "zeros";
+  }
+  return "?";
+}
+
+// Bytes for `count` items of `bits` each, rounded up; nullopt when count * bits overflows.
+static std::optional<uint64_t> packed_bytes(uint64_t count, uint64_t bits) {
+  uint64_t total_bits = 0;
+  if (__builtin_mul_overflow(count, bits, &total_bits)) return std::nullopt;
+  return total_bits / 8 + (total_bits % 8 != 0 ? 1 : 0);
+}
+
+Expected<epk_part_sizes> epk_required_part_sizes(const tensor& t) {
+  const auto count = checked_element_count(t.shape);
+  bool dims_ok = count.has_value();
+  // A zero dim lets checked_element_count accept any later dim; group arithmetic elsewhere
+  // (cols + group - 1 in int64) needs every dim bounded too.
+  for (int64_t dim : t.shape) dims_ok = dims_ok && dim <= (int64_t{1} << 62);
+  if (!dims_ok) return bad_input("shape " + shape_to_string(t.shape) + " is negative or too large");
+  const std::string what = std::string(dtype_name(t.type)) + " " + shape_to_string(t.shape);
+  epk_part_sizes sizes;
+  if (!t.is_quantized()) {
+    sizes[0] = packed_bytes(*count, static_cast<uint64_t>(dtype_bits(t.type)));
+    if (!sizes[0]) return bad_input(what + " is too large");
+    return sizes;
+  }
+  const quant_encoding& q = t.quant;
+  if (!dtype_is_float(t.type)) return bad_input("quantized tensor must decode to a float dtype, not " + std::string(dtype_name(t.type)));
+  if (q.bits < 2 || q.bits > 8) return bad_input("quantized bits " + std::to_string(q.bits) + " outside 2..8");
+  if (q.group_size < 0) return bad_input("negative group_size " + std::to_string(q.group_size));
+  // Matrix view: cols = last dim (1 for scalars), rows = numel / cols (0 when cols is 0).
+  const uint64_t cols = t.shape.empty() ? 1 : static_cast<uint64_t>(t.shape.back());
+  const uint64_t rows = cols == 0 ? 0 : *count / cols;
+  const uint64_t group = static_cast<uint64_t>(q.group_size);
+  const uint64_t groups = group == 0 || group >= cols ? 1 : cols / group + (cols % group != 0 ? 1 : 0);
+  const uint64_t scale_count = rows * groups;  // <= count: groups <= cols
+  const uint64_t code_bits = static_cast<uint64_t>(packed_code_bits(q.bits));
+  sizes[0] = packed_bytes(*count, code_bits);
+  sizes[1] = packed_bytes(scale_count, 16);
+  if (!q.symmetric) sizes[2] = packed_bytes(scale_count, code_bits);
+  if (!sizes[0] || !sizes[1] || (!q.symmetric && !sizes[2])) return bad_input(what + " is too large");
+  return sizes;
+}
+
+static ojson blob_to_json(const epk_blob_ref& blob) {
+  ojson out = ojson::object();
+  out["offset"] = blob.offset;
+  out["length"] = blob.length;
+  out["crc32c"] = blob.crc32c;
+  return out;
+}
+
+static Expected<epk_blob_ref> blob_from_json(const ojson& j, const std::string& path) {
+  EP_RETURN_IF_ERROR(json_expect_object(j, path));
+  epk_blob_ref blob;
+  EP_ASSIGN_OR_RETURN(blob.offset, json_uint_field(j, "offset", path));
+  EP_ASSIGN_OR_RETURN(blob.length, json_uint_field(j, "length", path));
+  EP_ASSIGN_OR_RETURN(uint64_t crc, json_uint_field(j, "crc32c", path));
+  if (crc > UINT32_MAX) return bad_input(path + ".crc32c: larger than 32 bits");
+  blob.crc32c = static_cast<uint32_t>(crc);
+  return blob;
+}
+
+ojson epk_tensor_entry_to_json(const epk_tensor_entry& entry) {
+  const tensor& t = entry.layout;
+  ojson encoding = ojson::object();
+  if (t.is_quantized()) {
+    encoding["kind"] = "quantized";
+    encoding["bits"] = t.quant.bits;
+    encoding["group_size"] = t.quant.group_size;
+    encoding["symmetric"] = t.quant.symmetric;
+    encoding["code_dtype"] = std::string(dtype_name(t.quant.code_dtype()));
+    encoding["scale_dtype"] = "F16";
+  } else {
+    encoding["kind"] = "dense";
+  }
+  ojson out = ojson::object();
+  out["name"] = entry.name;
+  out["dtype"] = std::string(dtype_name(t.type));
+  out["shape"] = t.shape;
+  out["encoding"] = std::move(encoding);
+  for (size_t p = 0; p < epk_part_count; ++p) {
+    if (entry.parts[p]) out[epk_part_name(static_cast<epk_part>(p))] = blob_to_json(*entry.parts[p]);
+  }
+  return out;
+}
+
+static Status encoding_from_json(const ojson& j, const std::string& path, tensor& t) {
+  EP_RETURN_IF_ERROR(json_expect_object(j, path));
+  EP_ASSIGN_OR_RETURN(std::string kind, json_string_field(j, "kind", path));
+  if (kind == "dense") {
+    t.kind = encoding_kind::dense;
+    return Status::ok_status();
+  }
+  if (kind != "quantized") return bad_input(path + ".kind: unknown encoding '" + kind + "' (expected dense or quantized)");
+  t.kind = encoding_kind::quantized;
+  EP_ASSIGN_OR_RETURN(int64_t bits, json_int_field(j, "bits", path));
+  if (bits < 2 || bits > 8) return bad_input(path + ".bits: " + std::to_string(bits) + " outside 2..8");
+  t.quant.bits = static_cast<int>(bits);
+  EP_ASSIGN_OR_RETURN(t.quant.group_size, json_int_field(j, "group_size", path));
+  EP_ASSIGN_OR_RETURN(t.quant.symmetric, json_bool_field(j, "symmetric", path));
+  // code_dtype and scale_dtype are derived facts written for device readers; they must agree.
+  EP_ASSIGN_OR_RETURN(std::string code_dtype, json_string_field(j, "code_dtype", path));
+  if (code_dtype != dtype_name(t.quant.code_dtype()))
+    return bad_input(path + ".code_dtype: '" + code_dtype + "' disagrees with bits " + std::to_string(bits) +
+                     " (expected " + std::string(dtype_name(t.quant.code_dtype())) + ")");
+  EP_ASSIGN_OR_RETURN(std::string scale_dtype, json_string_field(j, "scale_dtype", path));
+  if (scale_dtype != "F16") return bad_input(path + ".scale_dtype: '" + scale_dtype + "' unsupported (expected F16)");
+  return Status::ok_status();
+}
+
+Expected<epk_tensor_entry> epk_tensor_entry_from_json(const ojson& j, const std::string& path) {
+  EP_RETURN_IF_ERROR(json_expect_object(j, path));
+  epk_tensor_entry entry;
+  EP_ASSIGN_OR_RETURN(entry.name, json_string_field(j, "name", path));
+  const std::string where = path + " (tensor '" + entry.name + "')";
+  tensor& t = entry.layout;
+  EP_ASSIGN_OR_RETURN(std::string type_name, json_string_field(j, "dtype", path));
+  const auto type = dtype_from_name(type_name);
+  if (!type) return bad_input(where + ": unknown dtype '" + type_name + "'");
+  t.type = *type;
+  EP_ASSIGN_OR_RETURN(const ojson* shape, json_field(j, "shape", path));
+  EP_RETURN_IF_ERROR(json_expect_array(*shape, json_path_join(path, "shape")));
+  for (size_t i = 0; i < shape->size(); ++i) {
+    EP_ASSIGN_OR_RETURN(int64_t dim, json_to_int((*shape)[i], json_path_index(json_path_join(path, "shape"), i)));
+    t.shape.push_back(dim);
+  }
+  EP_ASSIGN_OR_RETURN(const ojson* encoding, json_field(j, "encoding", path));
+  EP_RETURN_IF_ERROR(encoding_from_json(*encoding, json_path_join(path, "encoding"), t));
+  auto required = epk_required_part_sizes(t);
+  if (!required.ok()) return bad_input(where + ": " + required.status().message());
+  for (size_t p = 0; p < epk_part_count; ++p) {
+    const char* part = epk_part_name(static_cast<epk_part>(p));
+    const ojson* blob = json_optional_field(j, part);
+    const auto& need = (*required)[p];
+    if (need && blob == nullptr) return bad_input(where + ": " + part + " blob is missing");
+    if (!need && blob != nullptr) return bad_input(where + ": has a " + part + " blob its encoding does not use");
+    if (!need) continue;
+    EP_ASSIGN_OR_RETURN(epk_blob_ref ref, blob_from_json(*blob, json_path_join(path, part)));
+    if (ref.length != *need)
+      return bad_input(where + ": " + part + " blob is " + std::to_string(ref.length) + " bytes, but " +
+                       std::string(dtype_name(t.type)) + " " + shape_to_string(t.shape) +
+                       (t.is_quantized() ? " as " + quant_encoding_name(t.quant) : std::string()) + " needs " +
+                       std::to_string(*need));
+    entry.parts[p] = ref;
+  }
+  return entry;
+}
+
+}  // namespace edgepack
