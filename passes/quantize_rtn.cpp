@@ -1,0 +1,114 @@
+#include "passes/quantize_rtn.h"
+
+#include <cmath>
+#include <cstring>
+#include <mutex>
+
+#include "core/parallel.h"
+#include "core/quant_codes.h"
+
+namespace edgepack {
+
+namespace {
+
+// Decodes one row of a dense float tensor into f32.
+void load_row(const tensor& t, int64_t row, float* out) {
+  const int64_t cols = t.cols();
+  const std::byte* base = t.data.data + static_cast<size_t>(row * cols) * (dtype_bits(t.type) / 8);
+  switch (t.type) {
+    case dtype::f32: std::memcpy(out, base, static_cast<size_t>(cols) * sizeof(float)); break;
+    case dtype::f16: {
+      const auto* p = reinterpret_cast<const uint16_t*>(base);
+      for (int64_t c = 0; c < cols; ++c) out[c] = f16_to_f32(p[c]);
+      break;
+    }
+    case dtype::bf16: {
+      const auto* p = reinterpret_cast<const uint16_t*>(base);
+      for (int64_t c = 0; c < cols; ++c) out[c] = bf16_to_f32(p[c]);
+      break;
+    }
+    default: {  // f64
+      const auto* p = reinterpret_cast<const double*>(base);
+      for (int64_t c = 0; c < cols; ++c) out[c] = static_cast<float>(p[c]);
+    }
+  }
+}
+
+}  // namespace
+
+Expected<tensor> quantize_tensor_rtn(const tensor& weight, const quantize_rtn_options& options, quantized_tensor_stats* stats) {
+  if (weight.is_quantized() || !dtype_is_float(weight.type) || weight.shape.empty())
+    return bad_input("only dense float tensors of rank >= 1 can be quantized");
+  const quant_encoding& enc = options.encoding;
+  const int64_t rows = weight.rows(), cols = weight.cols();
+  const int64_t groups = enc.groups_per_row(cols);
+  // Codes are unpacked per row first, then packed in row order: the bitstream spans rows.
+  std::vector<uint8_t> codes(static_cast<size_t>(rows * cols));
+  std::vector<std::byte> scales(static_cast<size_t>(rows * groups) * sizeof(uint16_t));
+  std::vector<uint8_t> zeros(enc.symmetric ? 0 : static_cast<size_t>(rows * groups));
+  std::mutex error_mutex;
+  double error_sq = 0, norm_sq = 0;
+  parallel_for(rows, options.threads, [&](int64_t begin, int64_t end) {
+    std::vector<float> row(static_cast<size_t>(cols)), decoded(static_cast<size_t>(cols));
+    std::vector<uint8_t> zero_scratch(static_cast<size_t>(groups));
+    double local_err = 0, local_norm = 0;
+    for (int64_t r = begin; r < end; ++r) {
+      load_row(weight, r, row.data());
+      uint16_t* row_scales = reinterpret_cast<uint16_t*>(scales.data()) + r * groups;
+      uint8_t* row_zeros = enc.symmetric ? zero_scratch.data() : zeros.data() + r * groups;
+      uint8_t* row_codes = codes.data() + r * cols;
+      quantize_row_rtn(row.data(), cols, enc, options.rows, row_codes, row_scales, row_zeros);
+      // Error against the exact decode rule (same arithmetic as core/quant_codes).
+      const int64_t group = enc.effective_group(cols);
+      for (int64_t c = 0; c < cols; ++c) {
+        const int64_t g = c / group;
+        const int zero = enc.symmetric ? static_cast<int>(enc.implicit_zero()) : row_zeros[g];
+        const float value = f16_to_f32(row_scales[g]) * static_cast<float>(row_codes[c] - zero);
+        const double d = static_cast<double>(row[c]) - value;
+        local_err += d * d;
+        local_norm += static_cast<double>(row[c]) * row[c];
+      }
+    }
+    std::lock_guard<std::mutex> lock(error_mutex);
+    error_sq += local_err;
+    norm_sq += local_norm;
+  });
+  tensor out;
+  out.type = dtype::f32;
+  out.shape = weight.shape;
+  out.kind = encoding_kind::quantized;
+  out.quant = enc;
+  std::vector<std::byte> packed(packed_code_bytes(enc.bits, codes.size()));
+  pack_codes(codes, enc.bits, packed);
+  out.data = make_owned_view(std::move(packed));
+  out.scales = make_owned_view(std::move(scales));
+  if (!enc.symmetric) {
+    std::vector<std::byte> packed_zeros(packed_code_bytes(enc.bits, zeros.size()));
+    pack_codes(zeros, enc.bits, packed_zeros);
+    out.zeros = make_owned_view(std::move(packed_zeros));
+  }
+  if (stats != nullptr) {
+    stats->relative_error = norm_sq > 0 ? std::sqrt(error_sq / norm_sq) : 0.0;
+    stats->bytes_before = weight.stored_bytes();
+    stats->bytes_after = out.stored_bytes();
+  }
+  return out;
+}
+
+Expected<pass_result> quantize_rtn(const model& in, const quantize_rtn_options& options) {
+  EP_ASSIGN_OR_RETURN(std::vector<std::string> names, select_linear_weights(in.g, options.selection));
+  pass_result result{in, false, nlohmann::json::object()};
+  nlohmann::json tensors = nlohmann::json::array();
+  for (const auto& name : names) {
+    quantized_tensor_stats stats;
+    auto quantized = quantize_tensor_rtn(in.g.weights.at(name), options, &stats);
+    if (!quantized.ok()) return quantized.status().with_context("tensor '" + name + "'");
+    result.out.g.weights[name] = std::move(quantized).value();
+    tensors.push_back({{"name", name}, {"relative_error", stats.relative_error}, {"bytes_before", stats.bytes_before}, {"bytes_after", stats.bytes_after}});
+  }
+  result.changed = !names.empty();
+  result.stats = {{"pass", "quantize_rtn"}, {"scheme", quant_encoding_name(options.encoding)}, {"tensors", tensors}};
+  return result;
+}
+
+}  // namespace edgepack

@@ -1,0 +1,28 @@
+// The round-to-nearest quantization pass: selected weights get a quantized encoding.
+#pragma once
+#include "core/model.h"
+#include "passes/pass.h"
+#include "passes/rtn_quantizer.h"
+#include "passes/weight_selection.h"
+
+namespace edgepack {
+
+struct quantize_rtn_options {
+  quant_encoding encoding;
+  weight_selection_options selection;
+  rtn_row_options rows;
+  int threads = 0;  // 0: all cores; results are identical at any count
+};
+
+struct quantized_tensor_stats {
+  double relative_error = 0;  // ||W - Q||_F / ||W||_F
+  uint64_t bytes_before = 0;
+  uint64_t bytes_after = 0;
+};
+
+// Quantizes one float matrix (f32/f16/bf16, rows = product of leading dims, cols = last dim).
+Expected<tensor> quantize_tensor_rtn(const tensor& weight, const quantize_rtn_options& options, quantized_tensor_stats* stats);
+
+Expected<pass_result> quantize_rtn(const model& in, const quantize_rtn_options& options);
+
+}  // namespace edgepack

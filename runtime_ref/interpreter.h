@@ -1,0 +1,32 @@
+// Runs a model's graph node by node with the reference kernels.
+#pragma once
+#include <map>
+#include <memory>
+#include <string>
+
+#include "core/model.h"
+#include "runtime_ref/kernel.h"
+
+namespace edgepack {
+
+using tensor_map = std::map<std::string, tensor>;
+
+class interpreter {
+ public:
+  // Checks that every op has a kernel (listing all unsupported ops at once) and decodes encoded
+  // weights to f32. The model must outlive the interpreter only for its weights' storage, which
+  // the interpreter shares.
+  static Expected<interpreter> create(const graph& g);
+
+  // Runs the graph. Every graph input must be given; returns every graph output.
+  Expected<tensor_map> run(const tensor_map& inputs) const;
+
+  const graph& program() const { return *graph_; }
+
+ private:
+  std::shared_ptr<const graph> graph_;          // copy of the graph with decoded f32 weights
+  std::vector<kernel_function> kernels_;        // per node
+  std::vector<std::vector<std::string>> frees_;  // per node: values whose last use is this node
+};
+
+}  // namespace edgepack

@@ -1,0 +1,121 @@
+// edgepack inspect FILE [--json]: what a model file holds and what it costs in bytes.
+#include <cstdio>
+#include <filesystem>
+
+#include "core/quant_codes.h"
+#include "tools/cli_common.h"
+
+namespace edgepack::cli {
+
+namespace {
+
+uint64_t path_bytes(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_directory(path, ec)) return fs::file_size(path, ec);
+  uint64_t total = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(path, ec))
+    if (entry.is_regular_file()) total += entry.file_size();
+  return total;
+}
+
+std::string encoding_text(const tensor& t) {
+  if (!t.is_quantized()) return std::string(dtype_name(t.type));
+  return quant_encoding_name(t.quant);
+}
+
+nlohmann::json describe(const model& m, const std::string& path) {
+  nlohmann::json tensors = nlohmann::json::array();
+  uint64_t params = 0, weight_bytes = 0, float_params = 0, quant_params = 0, quant_bytes = 0;
+  for (const auto& [name, t] : m.g.weights) {
+    // Graph constants we generate (rotary tables, reshape shapes) are not parameters.
+    const bool derived = name.rfind("rope.", 0) == 0 || name.rfind("shape.", 0) == 0;
+    const auto count = static_cast<uint64_t>(t.numel());
+    const double bits = count ? 8.0 * static_cast<double>(t.stored_bytes()) / static_cast<double>(count) : 0.0;
+    tensors.push_back({{"name", name}, {"shape", t.shape}, {"encoding", encoding_text(t)}, {"bytes", t.stored_bytes()}, {"bits_per_weight", bits},
+                       {"parameter", !derived}});
+    if (derived) continue;
+    params += count;
+    weight_bytes += t.stored_bytes();
+    if (t.is_quantized()) {
+      quant_params += count;
+      quant_bytes += t.stored_bytes();
+    } else {
+      float_params += count;
+    }
+  }
+  nlohmann::json j = {{"path", path},
+                      {"format", m.format},
+                      {"file_bytes", path_bytes(path)},
+                      {"parameters", params},
+                      {"weight_bytes", weight_bytes},
+                      {"bits_per_weight", params ? 8.0 * static_cast<double>(weight_bytes) / static_cast<double>(params) : 0.0},
+                      {"quantized_parameters", quant_params},
+                      {"quantized_bits_per_weight", quant_params ? 8.0 * static_cast<double>(quant_bytes) / static_cast<double>(quant_params) : 0.0},
+                      {"nodes", m.g.nodes.size()},
+                      {"tensors", tensors}};
+  if (m.llm) {
+    const llm_config& c = *m.llm;
+    j["architecture"] = {{"type", c.architecture}, {"dim", c.dim},         {"hidden_dim", c.hidden_dim}, {"layers", c.layers},
+                         {"heads", c.heads},       {"kv_heads", c.kv_heads}, {"head_dim", c.head_dim},    {"vocab_size", c.vocab_size},
+                         {"max_seq_len", c.max_seq_len}, {"rope_theta", c.rope_theta}, {"norm_eps", c.norm_eps}, {"tied_embeddings", c.tied_embeddings}};
+  }
+  j["tokenizer"] = m.vocab.empty() ? nlohmann::json(nullptr) : nlohmann::json({{"pieces", m.vocab.pieces.size()}});
+  nlohmann::json sources = nlohmann::json::array();
+  for (const auto& s : m.sources) sources.push_back({{"path", s.path}, {"sha256", s.sha256}, {"bytes", s.bytes}});
+  j["sources"] = sources;
+  return j;
+}
+
+void print_human(const nlohmann::json& j) {
+  std::printf("%s: %s, %llu bytes on disk\n", j["path"].get<std::string>().c_str(), j["format"].get<std::string>().c_str(),
+              static_cast<unsigned long long>(j["file_bytes"].get<uint64_t>()));
+  if (j.contains("architecture")) {
+    const auto& a = j["architecture"];
+    std::printf("architecture: %s, dim %lld, hidden %lld, %lld layers, %lld heads / %lld KV heads, head_dim %lld, vocab %lld, context %lld%s\n",
+                a["type"].get<std::string>().c_str(), a["dim"].get<long long>(), a["hidden_dim"].get<long long>(), a["layers"].get<long long>(),
+                a["heads"].get<long long>(), a["kv_heads"].get<long long>(), a["head_dim"].get<long long>(), a["vocab_size"].get<long long>(),
+                a["max_seq_len"].get<long long>(), a["tied_embeddings"].get<bool>() ? ", tied embeddings" : "");
+  }
+  std::printf("parameters: %llu in %zu tensors, %llu weight bytes, %.3f bits per weight overall", static_cast<unsigned long long>(j["parameters"].get<uint64_t>()),
+              j["tensors"].size(), static_cast<unsigned long long>(j["weight_bytes"].get<uint64_t>()), j["bits_per_weight"].get<double>());
+  if (j["quantized_parameters"].get<uint64_t>() > 0)
+    std::printf("; quantized: %llu parameters at %.3f bits per weight", static_cast<unsigned long long>(j["quantized_parameters"].get<uint64_t>()),
+                j["quantized_bits_per_weight"].get<double>());
+  std::printf("\n%-52s %-16s %-12s %12s %8s\n", "tensor", "shape", "encoding", "bytes", "bits/w");
+  for (const auto& t : j["tensors"]) {
+    std::string shape = "[";
+    for (size_t i = 0; i < t["shape"].size(); ++i) shape += (i ? "," : "") + std::to_string(t["shape"][i].get<int64_t>());
+    shape += "]";
+    std::printf("%-52s %-16s %-12s %12llu %8.3f\n", t["name"].get<std::string>().c_str(), shape.c_str(), t["encoding"].get<std::string>().c_str(),
+                static_cast<unsigned long long>(t["bytes"].get<uint64_t>()), t["bits_per_weight"].get<double>());
+  }
+  for (const auto& s : j["sources"])
+    std::printf("source: %s (%llu bytes, sha256 %s)\n", s["path"].get<std::string>().c_str(), static_cast<unsigned long long>(s["bytes"].get<uint64_t>()),
+                s["sha256"].get<std::string>().empty() ? "not recorded" : s["sha256"].get<std::string>().c_str());
+}
+
+}  // namespace
+
+void register_inspect(CLI::App& app, int& exit_code) {
+  auto path = std::make_shared<std::string>();
+  auto json = std::make_shared<bool>(false);
+  auto options = std::make_shared<load_options>();
+  CLI::App* cmd = app.add_subcommand("inspect", "Show architecture, tensors, encodings and sizes of a model file");
+  cmd->add_option("file", *path, "llama2.c .bin, Hugging Face directory, .safetensors or .epk")->required();
+  cmd->add_flag("--json", *json, "Print JSON on stdout");
+  add_tokenizer_option(*cmd, *options);
+  cmd->callback([path, json, options, &exit_code] {
+    auto m = load(*path, *options);
+    if (!m.ok()) {
+      exit_code = report(m.status());
+      return;
+    }
+    const nlohmann::json j = describe(*m, *path);
+    if (*json) print_json(j);
+    else print_human(j);
+    exit_code = 0;
+  });
+}
+
+}  // namespace edgepack::cli

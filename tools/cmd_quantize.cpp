@@ -1,0 +1,88 @@
+// edgepack quantize MODEL -o OUT.epk --scheme S: round-to-nearest weight quantization.
+#include <chrono>
+#include <filesystem>
+
+#include "core/sha256.h"
+#include "formats/epk.h"
+#include "passes/quantize_rtn.h"
+#include "passes/scheme.h"
+#include "tools/cli_common.h"
+#include "tools/provenance.h"
+
+namespace edgepack::cli {
+
+namespace {
+
+struct quantize_args {
+  std::string input;
+  std::string output;
+  std::string scheme = "w4g32";
+  std::string method = "rtn";
+  std::string include;
+  std::string exclude;
+  int scale_search = 4;
+  bool json = false;
+  load_options load;
+};
+
+Status quantize(const quantize_args& args) {
+  const auto start = std::chrono::steady_clock::now();
+  if (args.method != "rtn") return bad_usage("--method '" + args.method + "' is not available (available: rtn)");
+  EP_ASSIGN_OR_RETURN(quant_encoding encoding, parse_weight_scheme(args.scheme));
+  if (std::filesystem::exists(args.output) && std::filesystem::equivalent(args.input, args.output))
+    return bad_usage("the output " + args.output + " is the input model; choose another path");
+  EP_ASSIGN_OR_RETURN(model m, load(args.input, args.load));
+  auto hashes = start_source_hashing(m.sources);  // overlaps hashing with quantization
+  quantize_rtn_options options;
+  options.encoding = encoding;
+  options.selection = {args.include, args.exclude};
+  options.rows.scale_search_steps = args.scale_search;
+  options.threads = globals().threads;
+  info("quantizing with RTN " + quant_encoding_name(encoding));
+  auto result = quantize_rtn(m, options);
+  if (!result.ok()) return result.status().with_context(args.input);
+  if (result->stats["tensors"].empty()) return bad_usage(args.input + ": no tensor selected for quantization (check --include/--exclude)");
+  EP_ASSIGN_OR_RETURN(result->out.sources, finish_source_hashing(std::move(hashes)));
+  epk_write_options write_options;
+  write_options.extra_metadata = {{"pass", result->stats},
+                                  {"options", {{"method", args.method}, {"scheme", quant_encoding_name(encoding)}, {"include", args.include}, {"exclude", args.exclude}, {"scale_search", args.scale_search}}}};
+  info("writing " + args.output);
+  EP_RETURN_IF_ERROR(write_epk(args.output, result->out, write_options));
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  uint64_t before = 0, after = 0;
+  for (const auto& t : result->stats["tensors"]) {
+    before += t["bytes_before"].get<uint64_t>();
+    after += t["bytes_after"].get<uint64_t>();
+  }
+  const auto file_bytes = std::filesystem::file_size(args.output);
+  if (args.json) {
+    print_json({{"output", args.output}, {"scheme", quant_encoding_name(encoding)}, {"file_bytes", file_bytes}, {"quantized_bytes_before", before},
+                {"quantized_bytes_after", after}, {"seconds", seconds}, {"tensors", result->stats["tensors"]}});
+  } else {
+    std::printf("%s: %zu tensors quantized to %s, %llu -> %llu bytes; file %llu bytes (%.2fs)\n", args.output.c_str(), result->stats["tensors"].size(),
+                quant_encoding_name(encoding).c_str(), static_cast<unsigned long long>(before), static_cast<unsigned long long>(after),
+                static_cast<unsigned long long>(file_bytes), seconds);
+  }
+  return Status::ok_status();
+}
+
+}  // namespace
+
+void register_quantize(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<quantize_args>();
+  CLI::App* cmd = app.add_subcommand("quantize", "Quantize a model's linear weights and write .epk");
+  cmd->add_option("model", args->input, "Model: llama2.c .bin, Hugging Face directory, safetensors or .epk")->required();
+  cmd->add_option("-o,--output", args->output, "Output .epk path (written atomically)")->required();
+  cmd->add_option("--scheme", args->scheme, "w<bits>[g<group>][_asym]: w8, w4g32, w4g128, w3g32, w2g32_asym, ...")->capture_default_str();
+  cmd->add_option("--method", args->method, "Quantization method (rtn)")->capture_default_str();
+  cmd->add_option("--include", args->include, "Also quantize 2-D float weights whose name matches this regex");
+  cmd->add_option("--exclude", args->exclude, "Keep weights whose name matches this regex as they are");
+  cmd->add_option("--scale-search", args->scale_search, "RTN scale candidates tried on each side of the absmax scale (0 = plain absmax)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 64));
+  cmd->add_flag("--json", args->json, "Print a JSON summary on stdout");
+  add_tokenizer_option(*cmd, args->load);
+  cmd->callback([args, &exit_code] { exit_code = report(quantize(*args)); });
+}
+
+}  // namespace edgepack::cli

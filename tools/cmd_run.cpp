@@ -1,0 +1,108 @@
+// edgepack run MODEL --prompt TEXT | --input NAME=FILE.npy -o DIR
+#include <filesystem>
+#include <iostream>
+
+#include "calibration/tokenizer.h"
+#include "formats/npy.h"
+#include "runtime_ref/interpreter.h"
+#include "runtime_ref/llm_session.h"
+#include "runtime_ref/sampler.h"
+#include "tools/cli_common.h"
+
+namespace edgepack::cli {
+
+namespace {
+
+struct run_args {
+  std::string model_path;
+  std::string prompt;
+  bool prompt_given = false;
+  int64_t tokens = 64;
+  double temperature = 0.0;
+  uint64_t seed = 42;
+  std::vector<std::string> inputs;
+  std::string output_dir;
+  load_options load;
+};
+
+Status generate(const model& m, const run_args& args) {
+  if (m.vocab.empty()) return bad_usage(args.model_path + ": the model has no tokenizer; pass --tokenizer tok.bin");
+  EP_ASSIGN_OR_RETURN(llm_session session, llm_session::create(m));
+  tokenizer tok(m.vocab);
+  std::vector<int64_t> ids = tok.encode(args.prompt, true, false);
+  const int64_t limit = std::min<int64_t>(session.config().max_seq_len, static_cast<int64_t>(ids.size()) + args.tokens);
+  if (static_cast<int64_t>(ids.size()) >= session.config().max_seq_len) return bad_usage("the prompt is longer than the model's context");
+  sampler pick(args.temperature, args.seed);
+  std::cout << args.prompt << std::flush;
+  EP_ASSIGN_OR_RETURN(std::vector<float> logits, session.forward(ids));
+  const int64_t vocab = session.config().vocab_size;
+  int64_t previous = ids.back();
+  while (static_cast<int64_t>(ids.size()) < limit) {
+    const std::span<const float> last(logits.data() + logits.size() - static_cast<size_t>(vocab), static_cast<size_t>(vocab));
+    const int64_t next = pick.next(last);
+    if (next == m.vocab.eos_id || next == m.vocab.bos_id) break;
+    std::cout << tok.decode_piece(previous, next) << std::flush;
+    ids.push_back(next);
+    previous = next;
+    const int64_t one[] = {next};
+    EP_ASSIGN_OR_RETURN(logits, session.forward(one));
+  }
+  std::cout << "\n";
+  return Status::ok_status();
+}
+
+Status run_graph(const model& m, const run_args& args) {
+  if (args.output_dir.empty()) return bad_usage("--input needs -o DIR for the outputs");
+  tensor_map inputs;
+  for (const auto& spec : args.inputs) {
+    const auto eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0) return bad_usage("--input '" + spec + "' must be NAME=FILE.npy");
+    EP_ASSIGN_OR_RETURN(tensor t, read_npy(spec.substr(eq + 1)));
+    inputs[spec.substr(0, eq)] = std::move(t);
+  }
+  for (const auto& [name, t] : inputs) {
+    bool known = false;
+    for (const auto& info : m.g.inputs) known = known || info.name == name;
+    if (!known) return bad_usage("--input '" + name + "' is not an input of the model");
+  }
+  EP_RETURN_IF_ERROR(fill_llm_default_inputs(m, inputs));
+  EP_ASSIGN_OR_RETURN(interpreter interp, interpreter::create(m.g));
+  EP_ASSIGN_OR_RETURN(tensor_map outputs, interp.run(inputs));
+  std::error_code ec;
+  std::filesystem::create_directories(args.output_dir, ec);
+  if (ec) return io_failure(args.output_dir + ": cannot create directory: " + ec.message());
+  for (const auto& [name, t] : outputs) {
+    const std::string path = (std::filesystem::path(args.output_dir) / (name + ".npy")).string();
+    EP_RETURN_IF_ERROR(write_npy(path, t));
+    info("wrote " + path + " " + shape_to_string(t.shape));
+  }
+  return Status::ok_status();
+}
+
+Status run(const run_args& args) {
+  if (args.prompt_given == !args.inputs.empty()) return bad_usage("give either --prompt TEXT or --input NAME=FILE.npy (one of them)");
+  EP_ASSIGN_OR_RETURN(model m, load(args.model_path, args.load));
+  Status status = args.prompt_given ? generate(m, args) : run_graph(m, args);
+  return status.with_context(args.model_path);
+}
+
+}  // namespace
+
+void register_run(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<run_args>();
+  CLI::App* cmd = app.add_subcommand("run", "Generate text from a language model, or run a model on .npy inputs");
+  cmd->add_option("model", args->model_path, "Model file or directory (any readable format, including .epk)")->required();
+  auto* prompt = cmd->add_option("--prompt", args->prompt, "Text to continue (may be empty: generation starts from BOS)");
+  cmd->add_option("-n,--tokens", args->tokens, "Tokens to generate")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--temperature", args->temperature, "0 = greedy; > 0 samples from softmax(logits / T)")->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--seed", args->seed, "Sampling seed")->capture_default_str();
+  cmd->add_option("--input", args->inputs, "Graph input NAME=FILE.npy (repeatable); LLMs need only input_ids")->take_all();
+  cmd->add_option("-o,--output", args->output_dir, "Directory for <output name>.npy files (with --input)");
+  add_tokenizer_option(*cmd, args->load);
+  cmd->callback([args, prompt, &exit_code] {
+    args->prompt_given = prompt->count() > 0;
+    exit_code = report(run(*args));
+  });
+}
+
+}  // namespace edgepack::cli

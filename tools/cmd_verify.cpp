@@ -1,0 +1,63 @@
+// edgepack verify MODEL --against BASE --data TEXT [thresholds]: exit 0 when every threshold
+// holds, 1 when one fails (printing which), for CI gates.
+#include <cstdio>
+
+#include "tools/eval_common.h"
+
+namespace edgepack::cli {
+
+namespace {
+struct verify_thresholds {
+  double max_kld = -1;
+  double max_ppl_increase = -1;
+  double min_top1 = -1;
+};
+}  // namespace
+
+void register_verify(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<eval_args>();
+  auto limits = std::make_shared<verify_thresholds>();
+  CLI::App* cmd = app.add_subcommand("verify", "Check a compressed model against its original on text; exit 1 when a threshold fails");
+  add_eval_options(*cmd, *args, true);
+  cmd->add_option("--max-kld", limits->max_kld, "Fail when the mean KL divergence exceeds this")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--max-ppl-increase", limits->max_ppl_increase, "Fail when ppl / base ppl - 1 exceeds this ratio (0.03 = +3 %)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--min-top1", limits->min_top1, "Fail when top-1 agreement falls below this fraction")->check(CLI::Range(0.0, 1.0));
+  cmd->callback([args, limits, &exit_code] {
+    if (limits->max_kld < 0 && limits->max_ppl_increase < 0 && limits->min_top1 < 0) {
+      exit_code = report(bad_usage("verify needs at least one threshold: --max-kld, --max-ppl-increase or --min-top1"));
+      return;
+    }
+    auto result = run_evaluation(*args);
+    if (!result.ok()) {
+      exit_code = report(result.status());
+      return;
+    }
+    const double ppl_increase = result->ppl / *result->base_ppl - 1.0;
+    nlohmann::json checks = nlohmann::json::array();
+    bool passed = true;
+    auto check = [&](const char* name, double value, double limit, bool upper) {
+      if (limit < 0) return;
+      const bool ok = upper ? value <= limit : value >= limit;
+      passed = passed && ok;
+      checks.push_back({{"check", name}, {"value", value}, {"limit", limit}, {"passed", ok}});
+      if (!args->json)
+        std::printf("%-4s %s = %.6f (%s %.6f)\n", ok ? "ok" : "FAIL", name, value, upper ? "max" : "min", limit);
+    };
+    check("kld_mean", *result->kld_mean, limits->max_kld, true);
+    check("ppl_increase", ppl_increase, limits->max_ppl_increase, true);
+    check("top1_agreement", *result->top1_agreement, limits->min_top1, false);
+    if (args->json) {
+      nlohmann::json out = eval_result_json(*result, *args);
+      out["ppl_increase"] = ppl_increase;
+      out["checks"] = checks;
+      out["passed"] = passed;
+      print_json(out);
+    } else {
+      std::printf("%s: %s\n", args->model_path.c_str(), passed ? "verification passed" : "verification FAILED");
+    }
+    exit_code = passed ? 0 : 1;
+  });
+}
+
+}  // namespace edgepack::cli
