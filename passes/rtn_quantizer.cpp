@@ -52,7 +52,8 @@ float symmetric_scale(const float* x, int64_t n, int bits, int search_steps) {
   for (int step = -search_steps; step <= search_steps; ++step) {
     const float divisor = static_cast<float>(-zero) - 0.1f * static_cast<float>(step);
     if (divisor == 0.0f) continue;
-    const float candidate = refit_scale(x, n, extreme / divisor, lo, hi);
+    float candidate = refit_scale(x, n, extreme / divisor, lo, hi);
+    if (candidate != 0.0f) candidate = refit_scale(x, n, candidate, lo, hi);
     const float stored = f16_to_f32(f32_to_f16(candidate));
     if (stored == 0.0f || !std::isfinite(stored)) continue;
     const double err = rounding_error(x, n, stored, lo, hi);
