@@ -135,6 +135,10 @@ Status write_epk(const std::string& path, const model& m, const epk_write_option
   } catch (const std::exception& e) {  // invalid UTF-8 in extra metadata, allocation failure
     return bad_input(path + ": cannot encode metadata: " + e.what());
   }
+  // Readers refuse deeper JSON; only a deeply nested extra_metadata can get here.
+  if (json_nesting_depth(metadata) > epk_max_json_depth)
+    return bad_usage(path + ": extra metadata nests deeper than readers accept (" + std::to_string(epk_max_json_depth) +
+                     " levels in all)");
   if (metadata.size() > epk_max_metadata_bytes)
     return bad_input(path + ": metadata is " + std::to_string(metadata.size()) + " bytes, over the " +
                      std::to_string(epk_max_metadata_bytes >> 20) + " MiB limit readers accept");

@@ -258,5 +258,17 @@ TEST(EpkWrite, ExtraMustBeAnObject) {
   EXPECT_EQ(s.code(), error_code::bad_usage);
 }
 
+TEST(EpkWrite, ExtraNestedTooDeepIsRefused) {
+  temp_dir dir;
+  epk_write_options options;
+  nlohmann::json deep = 1;
+  for (int i = 0; i < 70; ++i) deep = nlohmann::json::array({deep});
+  options.extra_metadata = {{"deep", deep}};
+  const Status s = write_epk((dir / "m.epk").string(), make_full_model(), options);
+  EXPECT_EQ(s.code(), error_code::bad_usage);
+  EXPECT_NE(s.message().find("nests deeper than readers accept"), std::string::npos) << s.message();
+  EXPECT_FALSE(std::filesystem::exists(dir / "m.epk"));
+}
+
 }  // namespace
 }  // namespace edgepack
