@@ -26,7 +26,7 @@ struct run_args {
 };
 
 Status generate(const model& m, const run_args& args) {
-  if (m.vocab.empty()) return bad_usage(args.model_path + ": the model has no tokenizer; pass --tokenizer tok.bin");
+  if (m.vocab.empty()) return bad_usage("the model has no tokenizer; pass --tokenizer tok.bin");
   EP_ASSIGN_OR_RETURN(llm_session session, llm_session::create(m));
   tokenizer tok(m.vocab);
   std::vector<int64_t> ids = tok.encode(args.prompt, true, false);
@@ -65,13 +65,16 @@ Status run_graph(const model& m, const run_args& args) {
     for (const auto& info : m.g.inputs) known = known || info.name == name;
     if (!known) return bad_usage("--input '" + name + "' is not an input of the model");
   }
-  EP_RETURN_IF_ERROR(fill_llm_default_inputs(m, inputs));
-  EP_ASSIGN_OR_RETURN(interpreter interp, interpreter::create(m.g));
-  EP_ASSIGN_OR_RETURN(tensor_map outputs, interp.run(inputs));
+  // Failures from here on are about the model, so they name it (npy errors above name their file).
+  EP_RETURN_IF_ERROR(fill_llm_default_inputs(m, inputs).with_context(args.model_path));
+  auto interp = interpreter::create(m.g);
+  if (!interp.ok()) return interp.status().with_context(args.model_path);
+  auto outputs = interp->run(inputs);
+  if (!outputs.ok()) return outputs.status().with_context(args.model_path);
   std::error_code ec;
   std::filesystem::create_directories(args.output_dir, ec);
   if (ec) return io_failure(args.output_dir + ": cannot create directory: " + ec.message());
-  for (const auto& [name, t] : outputs) {
+  for (const auto& [name, t] : *outputs) {
     const std::string path = (std::filesystem::path(args.output_dir) / (name + ".npy")).string();
     EP_RETURN_IF_ERROR(write_npy(path, t));
     info("wrote " + path + " " + shape_to_string(t.shape));
@@ -82,8 +85,8 @@ Status run_graph(const model& m, const run_args& args) {
 Status run(const run_args& args) {
   if (args.prompt_given == !args.inputs.empty()) return bad_usage("give either --prompt TEXT or --input NAME=FILE.npy (one of them)");
   EP_ASSIGN_OR_RETURN(model m, load(args.model_path, args.load));
-  Status status = args.prompt_given ? generate(m, args) : run_graph(m, args);
-  return status.with_context(args.model_path);
+  if (args.prompt_given) return generate(m, args).with_context(args.model_path);
+  return run_graph(m, args);
 }
 
 }  // namespace
