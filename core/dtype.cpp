@@ -2,6 +2,7 @@
 
 #include <Eigen/Core>
 #include <cstring>
+#include <vector>
 
 namespace edgepack {
 
@@ -64,7 +65,16 @@ uint64_t dtype_bytes_for(dtype t, uint64_t count) {
 }
 
 // Eigen's half/bfloat16 types implement IEEE rounding; we only move bits through them.
-float f16_to_f32(uint16_t bits) { return static_cast<float>(Eigen::numext::bit_cast<Eigen::half>(bits)); }
+// A 64K-entry table (256 KB, built once) makes scalar conversion a load instead of Eigen's
+// bit-by-bit software path; the table itself is filled by Eigen's exact conversion.
+float f16_to_f32(uint16_t bits) {
+  static const std::vector<float> table = [] {
+    std::vector<float> t(65536);
+    for (uint32_t i = 0; i < 65536; ++i) t[i] = static_cast<float>(Eigen::numext::bit_cast<Eigen::half>(static_cast<uint16_t>(i)));
+    return t;
+  }();
+  return table[bits];
+}
 uint16_t f32_to_f16(float value) { return Eigen::numext::bit_cast<uint16_t>(Eigen::half(value)); }
 float bf16_to_f32(uint16_t bits) {
   uint32_t wide = static_cast<uint32_t>(bits) << 16;

@@ -21,6 +21,12 @@ void pack_codes(std::span<const uint8_t> codes, int bits, std::span<std::byte> o
     return;
   }
   auto* bytes = reinterpret_cast<uint8_t*>(out.data());
+  if (b == 4) {  // two codes per byte, low nibble first
+    const size_t pairs = codes.size() / 2;
+    for (size_t i = 0; i < pairs; ++i) bytes[i] = static_cast<uint8_t>((codes[2 * i] & 15) | ((codes[2 * i + 1] & 15) << 4));
+    if (codes.size() % 2) bytes[pairs] = static_cast<uint8_t>(codes.back() & 15);
+    return;
+  }
   uint64_t bit = 0;
   for (uint8_t code : codes) {
     const uint32_t value = code & ((1u << b) - 1);

@@ -48,3 +48,15 @@ mapped_file::~mapped_file() {
 }
 
 }  // namespace edgepack
+
+namespace edgepack {
+
+void release_file_pages(const std::shared_ptr<const storage>& owner, const std::byte* data, size_t size) {
+  if (dynamic_cast<const mapped_file*>(owner.get()) == nullptr || size == 0) return;
+  const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto begin = (reinterpret_cast<uintptr_t>(data) + page - 1) / page * page;  // only whole pages inside the view
+  const auto end = (reinterpret_cast<uintptr_t>(data) + size) / page * page;
+  if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+}
+
+}  // namespace edgepack

@@ -50,3 +50,10 @@ class mapped_file final : public storage {
 };
 
 }  // namespace edgepack
+
+namespace edgepack {
+// Drops the resident pages of a view into a read-only file mapping (they are re-read from the
+// file if touched again), so streaming over a large mmapped model keeps resident memory flat.
+// Does nothing for views of heap memory.
+void release_file_pages(const std::shared_ptr<const storage>& owner, const std::byte* data, size_t size);
+}  // namespace edgepack

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "core/half_convert.h"
 #include "core/parallel.h"
 #include "core/quant_codes.h"
 
@@ -16,16 +17,8 @@ void load_row(const tensor& t, int64_t row, float* out) {
   const std::byte* base = t.data.data + static_cast<size_t>(row * cols) * (dtype_bits(t.type) / 8);
   switch (t.type) {
     case dtype::f32: std::memcpy(out, base, static_cast<size_t>(cols) * sizeof(float)); break;
-    case dtype::f16: {
-      const auto* p = reinterpret_cast<const uint16_t*>(base);
-      for (int64_t c = 0; c < cols; ++c) out[c] = f16_to_f32(p[c]);
-      break;
-    }
-    case dtype::bf16: {
-      const auto* p = reinterpret_cast<const uint16_t*>(base);
-      for (int64_t c = 0; c < cols; ++c) out[c] = bf16_to_f32(p[c]);
-      break;
-    }
+    case dtype::f16: f16_to_f32_bulk(reinterpret_cast<const uint16_t*>(base), out, static_cast<size_t>(cols)); break;
+    case dtype::bf16: bf16_to_f32_bulk(reinterpret_cast<const uint16_t*>(base), out, static_cast<size_t>(cols)); break;
     default: {  // f64
       const auto* p = reinterpret_cast<const double*>(base);
       for (int64_t c = 0; c < cols; ++c) out[c] = static_cast<float>(p[c]);
@@ -48,32 +41,23 @@ Expected<tensor> quantize_tensor_rtn(const tensor& weight, const quantize_rtn_op
   // Per-row sums, added up in row order afterwards: a per-thread reduction would make the
   // reported error (stored in .epk metadata) depend on the thread count.
   std::vector<double> row_error_sq(static_cast<size_t>(rows)), row_norm_sq(static_cast<size_t>(rows));
+  std::vector<uint8_t> row_finite(static_cast<size_t>(rows), 1);
   parallel_for(rows, options.threads, [&](int64_t begin, int64_t end) {
-    std::vector<float> row(static_cast<size_t>(cols)), decoded(static_cast<size_t>(cols));
+    std::vector<float> row(static_cast<size_t>(cols));
     std::vector<uint8_t> zero_scratch(static_cast<size_t>(groups));
     for (int64_t r = begin; r < end; ++r) {
-      double local_err = 0, local_norm = 0;
       load_row(weight, r, row.data());
       uint16_t* row_scales = reinterpret_cast<uint16_t*>(scales.data()) + r * groups;
       uint8_t* row_zeros = enc.symmetric ? zero_scratch.data() : zeros.data() + r * groups;
-      uint8_t* row_codes = codes.data() + r * cols;
-      quantize_row_rtn(row.data(), cols, enc, options.rows, row_codes, row_scales, row_zeros);
-      // Error against the exact decode rule (same arithmetic as core/quant_codes).
-      const int64_t group = enc.effective_group(cols);
-      for (int64_t c = 0; c < cols; ++c) {
-        const int64_t g = c / group;
-        const int zero = enc.symmetric ? static_cast<int>(enc.implicit_zero()) : row_zeros[g];
-        const float value = f16_to_f32(row_scales[g]) * static_cast<float>(row_codes[c] - zero);
-        const double d = static_cast<double>(row[c]) - value;
-        local_err += d * d;
-        local_norm += static_cast<double>(row[c]) * row[c];
-      }
-      row_error_sq[static_cast<size_t>(r)] = local_err;
-      row_norm_sq[static_cast<size_t>(r)] = local_norm;
+      const rtn_row_result result = quantize_row_rtn(row.data(), cols, enc, options.rows, codes.data() + r * cols, row_scales, row_zeros);
+      row_error_sq[static_cast<size_t>(r)] = result.squared_error;
+      row_norm_sq[static_cast<size_t>(r)] = result.squared_norm;
+      row_finite[static_cast<size_t>(r)] = result.finite ? 1 : 0;
     }
   });
   double error_sq = 0, norm_sq = 0;
   for (int64_t r = 0; r < rows; ++r) {
+    if (!row_finite[static_cast<size_t>(r)]) return bad_input("row " + std::to_string(r) + " holds NaN or Inf values; refusing to quantize");
     error_sq += row_error_sq[static_cast<size_t>(r)];
     norm_sq += row_norm_sq[static_cast<size_t>(r)];
   }

@@ -26,7 +26,7 @@ std::string encoding_text(const tensor& t) {
 
 nlohmann::json describe(const model& m, const std::string& path) {
   nlohmann::json tensors = nlohmann::json::array();
-  uint64_t params = 0, weight_bytes = 0, float_params = 0, quant_params = 0, quant_bytes = 0;
+  uint64_t params = 0, weight_bytes = 0, float_params = 0, quant_params = 0, quant_bytes = 0, param_tensors = 0;
   for (const auto& [name, t] : m.g.weights) {
     // Graph constants we generate (rotary tables, reshape shapes) are not parameters.
     const bool derived = name.rfind("rope.", 0) == 0 || name.rfind("shape.", 0) == 0;
@@ -35,6 +35,7 @@ nlohmann::json describe(const model& m, const std::string& path) {
     tensors.push_back({{"name", name}, {"shape", t.shape}, {"encoding", encoding_text(t)}, {"bytes", t.stored_bytes()}, {"bits_per_weight", bits},
                        {"parameter", !derived}});
     if (derived) continue;
+    ++param_tensors;
     params += count;
     weight_bytes += t.stored_bytes();
     if (t.is_quantized()) {
@@ -48,6 +49,7 @@ nlohmann::json describe(const model& m, const std::string& path) {
                       {"format", m.format},
                       {"file_bytes", path_bytes(path)},
                       {"parameters", params},
+                      {"parameter_tensors", param_tensors},
                       {"weight_bytes", weight_bytes},
                       {"bits_per_weight", params ? 8.0 * static_cast<double>(weight_bytes) / static_cast<double>(params) : 0.0},
                       {"quantized_parameters", quant_params},
@@ -78,7 +80,7 @@ void print_human(const nlohmann::json& j) {
                 a["max_seq_len"].get<long long>(), a["tied_embeddings"].get<bool>() ? ", tied embeddings" : "");
   }
   std::printf("parameters: %llu in %zu tensors, %llu weight bytes, %.3f bits per weight overall", static_cast<unsigned long long>(j["parameters"].get<uint64_t>()),
-              j["tensors"].size(), static_cast<unsigned long long>(j["weight_bytes"].get<uint64_t>()), j["bits_per_weight"].get<double>());
+              static_cast<size_t>(j["parameter_tensors"].get<uint64_t>()), static_cast<unsigned long long>(j["weight_bytes"].get<uint64_t>()), j["bits_per_weight"].get<double>());
   if (j["quantized_parameters"].get<uint64_t>() > 0)
     std::printf("; quantized: %llu parameters at %.3f bits per weight", static_cast<unsigned long long>(j["quantized_parameters"].get<uint64_t>()),
                 j["quantized_bits_per_weight"].get<double>());
