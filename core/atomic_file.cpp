@@ -52,6 +52,20 @@ Status atomic_file_writer::write(std::span<const std::byte> bytes) {
   return Status::ok_status();
 }
 
+Status atomic_file_writer::write_at(uint64_t position, std::span<const std::byte> bytes) {
+  if (position + bytes.size() > offset_) return internal_error(path_ + ": write_at beyond the bytes written so far");
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::pwrite(fd_, bytes.data() + done, bytes.size() - done, static_cast<off_t>(position + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno_status(path_, "write failed");
+    }
+    done += static_cast<size_t>(n);
+  }
+  return Status::ok_status();
+}
+
 Status atomic_file_writer::write_zeros(size_t count) {
   static const std::vector<std::byte> zeros(4096);
   while (count > 0) {

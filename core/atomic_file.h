@@ -21,6 +21,9 @@ class atomic_file_writer {
   Status write(std::span<const std::byte> bytes);
   Status write_zeros(size_t count);
   uint64_t offset() const { return offset_; }
+  // Overwrites bytes already written (e.g. a header patched once checksums are known); the
+  // sequential offset does not move.
+  Status write_at(uint64_t position, std::span<const std::byte> bytes);
   // fsync, close, rename over the target, fsync the directory.
   Status commit();
 

@@ -6,6 +6,7 @@
 // (dtype, shape, encoding and per-part offset/length/CRC-32C), LLM config, vocabulary, provenance
 // and free-form "extra" (recipe, options, metrics). A device maps the file and points at blobs.
 #pragma once
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -20,6 +21,14 @@ namespace edgepack {
 struct epk_write_options {
   // Stored verbatim under "extra" (recipe, pass options, metrics). Must be an object.
   nlohmann::json extra_metadata = nlohmann::json::object();
+  // Streaming writes only: called after every tensor is written, returns the final "extra" object
+  // (e.g. with per-tensor statistics gathered while producing). Its JSON may exceed the first
+  // extra_metadata by up to metadata_reserve_bytes plus 1 KiB.
+  std::function<nlohmann::json()> final_extra_metadata;
+  uint64_t metadata_reserve_bytes = 0;
+  // Streaming writes only: the final provenance, e.g. source hashes computed on another thread
+  // while the tensors were written. Each source may add up to 64 bytes (a SHA-256 in hex).
+  std::function<Expected<std::vector<source_file>>()> final_sources;
 };
 
 // Validates the model first (tensor byte sizes against dtype x shape / encoding, graph, names),
@@ -29,6 +38,16 @@ struct epk_write_options {
 // invalid, name not UTF-8), bad_usage (extra_metadata not an object), io_failure (cannot
 // create/write/rename, e.g. the directory does not exist).
 [[nodiscard]] Status write_epk(const std::string& path, const model& m, const epk_write_options& options);
+
+// Streaming form for models too large to hold encoded in memory: `m` gives every weight's layout
+// (type, shape, encoding; its byte views may be empty), and `produce` is called once per weight,
+// in name order, while the file is written; the tensor it returns must match the layout exactly.
+// Its bytes are released right after being written (pages of mmapped inputs are dropped too).
+// The metadata is written first with placeholder checksums and patched in place at the end
+// (docs/format.md: the metadata block may end in spaces).
+using epk_tensor_producer = std::function<Expected<tensor>(const std::string& name, const tensor& layout)>;
+[[nodiscard]] Status write_epk_streaming(const std::string& path, const model& m, const epk_write_options& options,
+                                         const epk_tensor_producer& produce);
 
 struct epk_read_options {
   // Check the CRC-32C of every blob at open (reads every byte once, >= 1 GB/s). Header and

@@ -1,12 +1,14 @@
 // edgepack quantize MODEL -o OUT.epk --scheme S: round-to-nearest weight quantization.
 #include <chrono>
 #include <filesystem>
+#include <set>
 
 #include "core/sha256.h"
 #include "formats/epk.h"
 #include "passes/quantize_rtn.h"
 #include "passes/scheme.h"
 #include "tools/cli_common.h"
+#include "tools/progress.h"
 #include "tools/provenance.h"
 
 namespace edgepack::cli {
@@ -38,28 +40,61 @@ Status quantize(const quantize_args& args) {
   options.selection = {args.include, args.exclude};
   options.rows.scale_search_steps = args.scale_search;
   options.threads = globals().threads;
-  info("quantizing with RTN " + quant_encoding_name(encoding));
-  auto result = quantize_rtn(m, options);
-  if (!result.ok()) return result.status().with_context(args.input);
-  if (result->stats["tensors"].empty()) return bad_usage(args.input + ": no tensor selected for quantization (check --include/--exclude)");
-  EP_ASSIGN_OR_RETURN(result->out.sources, finish_source_hashing(std::move(hashes)));
+  auto selected = select_linear_weights(m.g, options.selection);
+  if (!selected.ok()) return selected.status();
+  if (selected->empty()) return bad_usage(args.input + ": no tensor selected for quantization (check --include/--exclude)");
+  // The output model holds only layouts for the selected weights; their bytes are produced one
+  // tensor at a time while the file is written, so memory stays near one tensor's worth.
+  model out = m;
+  for (const auto& name : *selected) {
+    tensor layout;
+    layout.type = dtype::f32;
+    layout.shape = m.g.weights.at(name).shape;
+    layout.kind = encoding_kind::quantized;
+    layout.quant = encoding;
+    out.g.weights[name] = layout;
+  }
+  const std::set<std::string> chosen(selected->begin(), selected->end());
+  nlohmann::json tensor_stats = nlohmann::json::array();
+  progress_bar bar("quantizing " + std::to_string(chosen.size()) + " tensors to " + quant_encoding_name(encoding), static_cast<int64_t>(chosen.size()));
+  int64_t done = 0;
+  auto produce = [&](const std::string& name, const tensor&) -> Expected<tensor> {
+    const tensor& original = m.g.weights.at(name);
+    if (!chosen.count(name)) return original;
+    quantized_tensor_stats stats;
+    auto quantized = quantize_tensor_rtn(original, options, &stats);
+    release_file_pages(original.data.owner, original.data.data, original.data.size);  // done with the input bytes
+    if (!quantized.ok()) return quantized.status();
+    tensor_stats.push_back({{"name", name}, {"relative_error", stats.relative_error}, {"bytes_before", stats.bytes_before}, {"bytes_after", stats.bytes_after}});
+    bar.update(++done);
+    return quantized;
+  };
+  const nlohmann::json recorded_options = {{"method", args.method}, {"scheme", quant_encoding_name(encoding)}, {"include", args.include},
+                                           {"exclude", args.exclude}, {"scale_search", args.scale_search}};
   epk_write_options write_options;
-  write_options.extra_metadata = {{"pass", result->stats},
-                                  {"options", {{"method", args.method}, {"scheme", quant_encoding_name(encoding)}, {"include", args.include}, {"exclude", args.exclude}, {"scale_search", args.scale_search}}}};
+  write_options.extra_metadata = {{"pass", {{"pass", "quantize_rtn"}, {"scheme", quant_encoding_name(encoding)}, {"tensors", nlohmann::json::array()}}},
+                                  {"options", recorded_options}};
+  write_options.final_extra_metadata = [&] {
+    return nlohmann::json{{"pass", {{"pass", "quantize_rtn"}, {"scheme", quant_encoding_name(encoding)}, {"tensors", tensor_stats}}}, {"options", recorded_options}};
+  };
+  // Room for one stats entry per quantized tensor: its name plus ~100 bytes of numbers and keys.
+  for (const auto& name : chosen) write_options.metadata_reserve_bytes += name.size() + 112;
+  write_options.final_sources = [&hashes] { return finish_source_hashing(std::move(hashes)); };
   info("writing " + args.output);
-  EP_RETURN_IF_ERROR(write_epk(args.output, result->out, write_options));
+  EP_RETURN_IF_ERROR(write_epk_streaming(args.output, out, write_options, produce));
+  bar.finish();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   uint64_t before = 0, after = 0;
-  for (const auto& t : result->stats["tensors"]) {
+  for (const auto& t : tensor_stats) {
     before += t["bytes_before"].get<uint64_t>();
     after += t["bytes_after"].get<uint64_t>();
   }
   const auto file_bytes = std::filesystem::file_size(args.output);
   if (args.json) {
     print_json({{"output", args.output}, {"scheme", quant_encoding_name(encoding)}, {"file_bytes", file_bytes}, {"quantized_bytes_before", before},
-                {"quantized_bytes_after", after}, {"seconds", seconds}, {"tensors", result->stats["tensors"]}});
+                {"quantized_bytes_after", after}, {"seconds", seconds}, {"tensors", tensor_stats}});
   } else {
-    std::printf("%s: %zu tensors quantized to %s, %llu -> %llu bytes; file %llu bytes (%.2fs)\n", args.output.c_str(), result->stats["tensors"].size(),
+    std::printf("%s: %zu tensors quantized to %s, %llu -> %llu bytes; file %llu bytes (%.2fs)\n", args.output.c_str(), tensor_stats.size(),
                 quant_encoding_name(encoding).c_str(), static_cast<unsigned long long>(before), static_cast<unsigned long long>(after),
                 static_cast<unsigned long long>(file_bytes), seconds);
   }
