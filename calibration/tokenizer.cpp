@@ -234,37 +234,5 @@ std::string tokenizer::decode(std::span<const int64_t> ids) const {
   return out;
 }
 
-// Weak: formats/json_fields.cpp has an equivalent strong definition (see the header).
-[[gnu::weak]] bool is_valid_utf8(std::string_view text) {
-  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
-  const size_t n = text.size();
-  for (size_t i = 0; i < n;) {
-    const unsigned c = p[i];
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    size_t extra;
-    unsigned lo = 0x80, hi = 0xBF;  // range of the first continuation byte (excludes overlongs and surrogates)
-    if (c >= 0xC2 && c <= 0xDF) {
-      extra = 1;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      extra = 2;
-      if (c == 0xE0) lo = 0xA0;
-      if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      extra = 3;
-      if (c == 0xF0) lo = 0x90;
-      if (c == 0xF4) hi = 0x8F;
-    } else {
-      return false;
-    }
-    if (n - i <= extra || p[i + 1] < lo || p[i + 1] > hi) return false;
-    for (size_t k = 2; k <= extra; ++k)
-      if ((p[i + k] & 0xC0) != 0x80) return false;
-    i += extra + 1;
-  }
-  return true;
-}
 
 }  // namespace edgepack

@@ -27,6 +27,7 @@
 // Step 3 runs in O(n log n) with a priority queue over adjacent pairs and a linked list of tokens,
 // ordered by (score, then position) exactly like llama2.c's O(n²) rescan, so results are identical.
 #pragma once
+#include "core/utf8.h"  // is_valid_utf8: callers that must reject invalid text check it first
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -52,7 +53,7 @@ Expected<vocabulary> read_llama2c_tokenizer_from_memory(std::span<const std::byt
 // Strict UTF-8 (RFC 3629: no overlong forms, surrogates or code points above U+10FFFF).
 // formats/json_fields.h declares the same function with the same contract; the definition here is
 // weak so a binary holding both keeps exactly one. (Both belong in core/; see the commit message.)
-bool is_valid_utf8(std::string_view text);
+
 
 class tokenizer {
  public:

@@ -44,9 +44,6 @@ Expected<std::string> json_string_field(const ojson& object, std::string_view ke
 // hold, become the strings "NaN", "Infinity", "-Infinity" (NaN payload bits are not kept).
 ojson double_to_json(double value);
 
-// Byte strings: valid UTF-8 is stored as a JSON string (readable in `inspect`); anything else as
-// {"hex": "<lowercase hex of the bytes>"}, so arbitrary bytes round-trip exactly.
-bool is_strict_utf8(std::string_view text);
 ojson bytes_to_json(const std::string& bytes);
 Expected<std::string> bytes_from_json(const ojson& j, const std::string& path);
 

@@ -1,5 +1,7 @@
 #include "formats/model_json.h"
 
+#include "core/utf8.h"
+
 namespace edgepack {
 
 // ---- attributes -------------------------------------------------------------------------------
@@ -206,7 +208,7 @@ Expected<graph> graph_from_json(const ojson& j, const std::string& path) {
 // ---- text check -------------------------------------------------------------------------------
 
 static Status check_text(const std::string& text, const std::string& path) {
-  if (is_strict_utf8(text)) return Status::ok_status();
+  if (is_valid_utf8(text)) return Status::ok_status();
   return bad_input(path + ": name is not valid UTF-8 and cannot be stored in .epk metadata");
 }
 
