@@ -40,7 +40,9 @@ TEST(EpkStreaming, ProducedTensorsFinalExtraAndSources) {
   for (const auto& [name, t] : full.g.weights) {
     const tensor& r = back->g.weights.at(name);
     ASSERT_EQ(r.data.size, t.data.size) << name;
-    if (t.data.size > 0) EXPECT_EQ(0, std::memcmp(r.data.data, t.data.data, t.data.size)) << name;
+    if (t.data.size > 0) {
+      EXPECT_EQ(0, std::memcmp(r.data.data, t.data.data, t.data.size)) << name;
+    }
   }
   ASSERT_EQ(back->sources.size(), 2u);
   EXPECT_EQ(back->sources[1].sha256, std::string(64, 'b'));
