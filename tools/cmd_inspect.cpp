@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "core/quant_codes.h"
+#include "formats/epk.h"
 #include "tools/cli_common.h"
 
 namespace edgepack::cli {
@@ -92,6 +93,13 @@ void print_human(const nlohmann::json& j) {
     std::printf("%-52s %-16s %-12s %12llu %8.3f\n", t["name"].get<std::string>().c_str(), shape.c_str(), t["encoding"].get<std::string>().c_str(),
                 static_cast<unsigned long long>(t["bytes"].get<uint64_t>()), t["bits_per_weight"].get<double>());
   }
+  if (j.contains("provenance")) {
+    const auto& p = j["provenance"];
+    std::printf("written by edgepack %s (.epk %s) from a %s model", p["edgepack_version"].get<std::string>().c_str(),
+                p["format_version"].get<std::string>().c_str(), p["source_format"].get<std::string>().c_str());
+    if (p["extra"].contains("options")) std::printf("; options %s", p["extra"]["options"].dump().c_str());
+    std::printf("\n");
+  }
   for (const auto& s : j["sources"])
     std::printf("source: %s (%llu bytes, sha256 %s)\n", s["path"].get<std::string>().c_str(), static_cast<unsigned long long>(s["bytes"].get<uint64_t>()),
                 s["sha256"].get<std::string>().empty() ? "not recorded" : s["sha256"].get<std::string>().c_str());
@@ -113,7 +121,18 @@ void register_inspect(CLI::App& app, int& exit_code) {
       exit_code = report(m.status());
       return;
     }
-    const nlohmann::json j = describe(*m, *path);
+    nlohmann::json j = describe(*m, *path);
+    if (m->format == "epk") {
+      // What made the file: edgepack version, source format and the pass options/statistics.
+      auto meta = read_epk_metadata(*path);
+      if (!meta.ok()) {
+        exit_code = report(meta.status());
+        return;
+      }
+      const auto& md = meta->at("metadata");
+      j["provenance"] = {{"edgepack_version", md.value("edgepack_version", "")}, {"source_format", md.value("source_format", "")},
+                         {"format_version", md.value("format_version", "")}, {"extra", md.value("extra", nlohmann::json::object())}};
+    }
     if (*json) print_json(j);
     else print_human(j);
     exit_code = 0;

@@ -42,7 +42,11 @@ Status quantize(const quantize_args& args) {
   options.threads = globals().threads;
   auto selected = select_linear_weights(m.g, options.selection);
   if (!selected.ok()) return selected.status();
-  if (selected->empty()) return bad_usage(args.input + ": no tensor selected for quantization (check --include/--exclude)");
+  if (selected->empty()) {
+    if (m.g.nodes.empty())
+      return bad_usage(args.input + ": a bare tensor file has no graph to find linear layers in; choose tensors with --include REGEX");
+    return bad_usage(args.input + ": no tensor selected for quantization (check --include/--exclude)");
+  }
   // The output model holds only layouts for the selected weights; their bytes are produced one
   // tensor at a time while the file is written, so memory stays near one tensor's worth.
   model out = m;
