@@ -85,27 +85,33 @@ Status kernel_attention(kernel_io& io) {
   float* py = y.mutable_data_as<float>();
   const float* pq = io.input(0)->data_as<float>();
   std::vector<double> scores(static_cast<size_t>(total));
+  std::vector<double> accumulator(static_cast<size_t>(v.head));
   for (int64_t b = 0; b < q.batch; ++b)
     for (int64_t h = 0; h < q.heads; ++h) {
       const int64_t kvh = h / group;
       const float* keys = pk + (b * k.heads + kvh) * total * k.head;
       const float* values = pv + (b * k.heads + kvh) * total * v.head;
       for (int64_t i = 0; i < q.seq; ++i) {
+        // The head dimension is innermost in every layout, so rows are contiguous.
+        const float* query = pq + q.at(b, h, i, 0);
+        float* out = py + y_layout.at(b, h, i, 0);
         const int64_t visible = causal ? std::min(total, past + i + 1) : total;
         double best = -std::numeric_limits<double>::infinity();
         for (int64_t j = 0; j < visible; ++j) {
+          const float* key = keys + j * k.head;
           double dot = 0.0;
-          for (int64_t d = 0; d < q.head; ++d) dot += static_cast<double>(pq[q.at(b, h, i, d)]) * keys[j * k.head + d];
+          for (int64_t d = 0; d < q.head; ++d) dot += static_cast<double>(query[d]) * key[d];
           scores[j] = dot * scale;
           best = std::max(best, scores[j]);
         }
         double sum = 0.0;
         for (int64_t j = 0; j < visible; ++j) sum += (scores[j] = std::exp(scores[j] - best));
-        for (int64_t d = 0; d < v.head; ++d) {
-          double acc = 0.0;
-          for (int64_t j = 0; j < visible; ++j) acc += scores[j] * values[j * v.head + d];
-          py[y_layout.at(b, h, i, d)] = visible > 0 ? static_cast<float>(acc / sum) : 0.0f;
+        std::fill(accumulator.begin(), accumulator.end(), 0.0);
+        for (int64_t j = 0; j < visible; ++j) {
+          const float* value = values + j * v.head;
+          for (int64_t d = 0; d < v.head; ++d) accumulator[d] += scores[j] * value[d];
         }
+        for (int64_t d = 0; d < v.head; ++d) out[d] = visible > 0 ? static_cast<float>(accumulator[d] / sum) : 0.0f;
       }
     }
   io.outputs[0] = std::move(y);
