@@ -9,6 +9,7 @@
 #include "formats/hf_llama.h"
 #include "formats/llama2c.h"
 #include "formats/llama_graph.h"
+#include "formats/onnx_reader.h"
 #include "formats/safetensors.h"
 
 namespace edgepack {
@@ -52,6 +53,12 @@ Expected<model_format> detect_model_format(const std::string& path) {
     if (head[8] == '{' && header_len > 1 && header_len < (uint64_t{100} << 20)) return model_format::safetensors;
   }
   const std::string ext = fs::path(path).extension().string();
+  if (ext == ".onnx") return model_format::onnx;
+  // A ModelProto almost always starts with field 1 (ir_version, varint tag 0x08) holding a small
+  // version, then another field; llama2.c headers start with a little-endian int32 whose second byte
+  // is 0 for any plausible dim below 256, so they do not match.
+  if (got >= 3 && head[0] == 0x08 && head[1] >= 1 && head[1] <= 20 && (head[2] == 0x12 || head[2] == 0x1a || head[2] == 0x22 || head[2] == 0x28 || head[2] == 0x32 || head[2] == 0x3a || head[2] == 0x42))
+    return model_format::onnx;
   if (ext == ".epk") return model_format::epk;
   if (ext == ".safetensors") return model_format::safetensors;
   if (ext == ".bin") return model_format::llama2c;
@@ -102,6 +109,8 @@ Expected<model> load_model(const std::string& path, const load_options& options)
     }
     case model_format::epk:
       return read_epk(path);
+    case model_format::onnx:
+      return read_onnx(path);
   }
   return internal_error("unhandled model format");
 }
