@@ -126,7 +126,41 @@ __attribute__((target("avx2"))) float quantize_avx2(const float* x, int64_t n, f
 }
 #endif
 
+// Shared candidate loop; `sums` is the portable or the AVX2 kernel, so both paths pick the same.
+template <class Sums>
+float best_scale(const float* x, int64_t n, float extreme, int bits, int steps, Sums sums) {
+  const int zero = 1 << (bits - 1);
+  const float lo = static_cast<float>(-zero), hi = static_cast<float>(zero - 1);
+  double best_num = 0, best_den = 1;  // best sum(x l)^2 / sum(l l) so far, kept as a fraction
+  float best = 0.0f;
+  for (int step = -steps; step <= steps; ++step) {
+    const float divisor = static_cast<float>(-zero) - 0.1f * static_cast<float>(step);
+    const candidate_sums c = sums(x, n, divisor / extreme, lo, hi);
+    if (!(c.ll > 0)) continue;
+    const double num = static_cast<double>(c.xl) * c.xl, den = c.ll;
+    if (best == 0.0f || num * best_den > best_num * den) {
+      best_num = num;
+      best_den = den;
+      best = c.xl / c.ll;
+    }
+  }
+  return best;
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2"))) float best_scale_avx2(const float* x, int64_t n, float extreme, int bits, int steps) {
+  return best_scale(x, n, extreme, bits, steps, sums_avx2);
+}
+#endif
+
 }  // namespace
+
+float rtn_best_symmetric_scale(const float* x, int64_t padded_count, float extreme, int bits, int steps) {
+#if defined(__x86_64__)
+  if (detected_cpu_features().avx2) return best_scale_avx2(x, padded_count, extreme, bits, steps);
+#endif
+  return best_scale(x, padded_count, extreme, bits, steps, sums_portable);
+}
 
 group_range rtn_group_range(const float* x, int64_t padded_count) {
 #if defined(__x86_64__)

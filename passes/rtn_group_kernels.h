@@ -15,6 +15,13 @@ struct candidate_sums {
 // l = clamp(round_half_even(x * inv), lo, hi) for each element; returns the sums above.
 candidate_sums rtn_candidate_sums(const float* x, int64_t padded_count, float inv, float lo, float hi);
 
+// The symmetric scale search of passes/rtn_quantizer.h over one group: candidates
+// inv_k = (-2^(bits-1) - 0.1 k) / extreme for k = -steps..steps; for each, the least-squares scale
+// s = sum(x l) / sum(l l) of its rounded codes; returns the s with the largest sum(x l)^2 / sum(l l)
+// (the smallest squared error), compared by cross-multiplication (no division per candidate).
+// Returns 0 when no candidate has non-zero codes.
+float rtn_best_symmetric_scale(const float* x, int64_t padded_count, float extreme, int bits, int steps);
+
 // codes[i] = clamp(round(x * inv) + zero, 0, levels - 1); returns sum (x - scale * (code - zero))^2.
 float rtn_quantize_group(const float* x, int64_t padded_count, float inv, float scale, int zero, int levels, uint8_t* codes);
 

@@ -11,24 +11,11 @@ namespace edgepack {
 
 namespace {
 
-float symmetric_scale(const float* x, int64_t padded, float extreme, int bits, int search_steps, double sum_sq) {
-  const int zero = 1 << (bits - 1);
-  const float lo = static_cast<float>(-zero), hi = static_cast<float>(zero - 1);
-  const float base = extreme / static_cast<float>(-zero);
+float symmetric_scale(const float* x, int64_t padded, float extreme, int bits, int search_steps) {
+  const float base = extreme / static_cast<float>(-(1 << (bits - 1)));
   if (search_steps <= 0) return base;
-  float best = base;
-  double best_err = INFINITY;
-  for (int step = -search_steps; step <= search_steps; ++step) {
-    const float divisor = static_cast<float>(-zero) - 0.1f * static_cast<float>(step);
-    const candidate_sums s = rtn_candidate_sums(x, padded, divisor / extreme, lo, hi);
-    if (!(s.ll > 0)) continue;
-    const double err = sum_sq - static_cast<double>(s.xl) * s.xl / s.ll;
-    if (err < best_err) {
-      best_err = err;
-      best = s.xl / s.ll;
-    }
-  }
-  return best;
+  const float best = rtn_best_symmetric_scale(x, padded, extreme, bits, search_steps);
+  return best == 0.0f ? base : best;
 }
 
 }  // namespace
@@ -63,7 +50,7 @@ rtn_row_result quantize_row_rtn(const float* row, int64_t cols, const quant_enco
     uint16_t stored;
     if (enc.symmetric) {
       zero = levels / 2;
-      stored = extreme == 0.0f ? uint16_t{0} : f32_to_f16(symmetric_scale(padded.data(), n8, extreme, enc.bits, options.scale_search_steps, sum_sq));
+      stored = extreme == 0.0f ? uint16_t{0} : f32_to_f16(symmetric_scale(padded.data(), n8, extreme, enc.bits, options.scale_search_steps));
     } else {
       // The range always contains 0, so 0 is exactly representable.
       stored = f32_to_f16((hi - lo) / static_cast<float>(levels - 1));
