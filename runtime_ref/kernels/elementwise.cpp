@@ -1,4 +1,4 @@
-// Add, Sub, Mul, Div (float, broadcasting) and Sigmoid.
+// Add, Sub, Mul, Div, Pow (float, broadcasting) and Sigmoid.
 #include <cmath>
 
 #include "runtime_ref/broadcast.h"
@@ -50,6 +50,8 @@ Status kernel_add(kernel_io& io) { return binary_float(io, [](float x, float y) 
 Status kernel_sub(kernel_io& io) { return binary_float(io, [](float x, float y) { return x - y; }); }
 Status kernel_mul(kernel_io& io) { return binary_float(io, [](float x, float y) { return x * y; }); }
 Status kernel_div(kernel_io& io) { return binary_float(io, [](float x, float y) { return x / y; }); }
+// Float exponents only (the shared models' Pow nodes square or take roots of activations).
+Status kernel_pow(kernel_io& io) { return binary_float(io, [](float x, float y) { return std::pow(x, y); }); }
 
 Status kernel_sigmoid(kernel_io& io) {
   EP_RETURN_IF_ERROR(io.require_inputs(1));
