@@ -2,6 +2,7 @@
 // Tensor decoding (initializers, Constant values, external data) lives in onnx_tensor.cpp.
 #include "formats/onnx_reader.h"
 
+#include <cstring>
 #include <filesystem>
 #include <new>
 #include <stdexcept>
@@ -84,7 +85,37 @@ onnx::AttributeProto_AttributeType attribute_type(const onnx::AttributeProto& a)
   return A::UNDEFINED;
 }
 
-Expected<attribute_value> convert_attribute(const onnx::AttributeProto& a, const std::string& node_what) {
+// One-element TENSOR attributes (ConstantOfShape's `value`) become a scalar: int64 for integer and
+// bool element types, double for float types, so kernels can tell the two apart by the variant.
+// The exact width (i32 vs i64, f16 vs f32) is not kept: attribute_value has no tensor alternative yet.
+Expected<attribute_value> scalar_tensor_attribute(const onnx::AttributeProto& a, const std::string& what, onnx_external_files& files) {
+  EP_ASSIGN_OR_RETURN(tensor t, decode_onnx_tensor(a.t(), what, files));
+  if (t.numel() != 1)
+    return bad_input(what + ": tensor attributes with " + std::to_string(t.numel()) + " elements are not supported yet (only one-element values)");
+  const std::byte* p = t.data.data;
+  auto load = [p](auto v) {
+    std::memcpy(&v, p, sizeof v);
+    return v;
+  };
+  switch (t.type) {
+    case dtype::f32: return attribute_value(static_cast<double>(load(float{})));
+    case dtype::f64: return attribute_value(load(double{}));
+    case dtype::f16: return attribute_value(static_cast<double>(f16_to_f32(load(uint16_t{}))));
+    case dtype::bf16: return attribute_value(static_cast<double>(bf16_to_f32(load(uint16_t{}))));
+    case dtype::i8: return attribute_value(int64_t{load(int8_t{})});
+    case dtype::u8:
+    case dtype::boolean: return attribute_value(int64_t{load(uint8_t{})});
+    case dtype::i16: return attribute_value(int64_t{load(int16_t{})});
+    case dtype::u16: return attribute_value(int64_t{load(uint16_t{})});
+    case dtype::i32: return attribute_value(int64_t{load(int32_t{})});
+    case dtype::u32: return attribute_value(int64_t{load(uint32_t{})});
+    case dtype::i64: return attribute_value(load(int64_t{}));
+    case dtype::u64: return attribute_value(static_cast<int64_t>(load(uint64_t{})));
+    default: return bad_input(what + ": tensor attribute of type " + std::string(dtype_name(t.type)) + " is not supported");
+  }
+}
+
+Expected<attribute_value> convert_attribute(const onnx::AttributeProto& a, const std::string& node_what, onnx_external_files& files) {
   using A = onnx::AttributeProto;
   const std::string what = node_what + " attribute '" + a.name() + "'";
   if (!a.ref_attr_name().empty()) return bad_input(what + ": attribute references (ONNX functions) are not supported");
@@ -94,6 +125,7 @@ Expected<attribute_value> convert_attribute(const onnx::AttributeProto& a, const
     case A::STRING: return attribute_value(a.s());
     case A::INTS: return attribute_value(std::vector<int64_t>(a.ints().begin(), a.ints().end()));
     case A::FLOATS: return attribute_value(std::vector<double>(a.floats().begin(), a.floats().end()));
+    case A::TENSOR: return scalar_tensor_attribute(a, what, files);
     case A::GRAPH:
     case A::GRAPHS: return bad_input("subgraphs (If/Loop) are not supported yet: " + what);
     case A::UNDEFINED: return bad_input(what + ": has no type and no value");
@@ -159,7 +191,7 @@ Status read_nodes(const onnx::GraphProto& gp, graph& g, onnx_external_files& fil
     n.inputs.assign(np.input().begin(), np.input().end());
     n.outputs.assign(np.output().begin(), np.output().end());
     for (const auto& a : np.attribute()) {
-      EP_ASSIGN_OR_RETURN(attribute_value value, convert_attribute(a, what));
+      EP_ASSIGN_OR_RETURN(attribute_value value, convert_attribute(a, what, files));
       if (!n.attributes.emplace(a.name(), std::move(value)).second) return bad_input(what + ": attribute '" + a.name() + "' appears twice");
     }
     g.nodes.push_back(std::move(n));

@@ -2,7 +2,8 @@
 //
 // What comes across: graph inputs that are not initializers, graph outputs (dtype, fixed or
 // symbolic dims; a dim with neither value nor name becomes the symbol ""), nodes in file order
-// (unnamed nodes get "op_<index>"), attributes (INT, FLOAT as double, STRING, INTS, FLOATS), opset
+// (unnamed nodes get "op_<index>"), attributes (INT, FLOAT as double, STRING, INTS, FLOATS, and
+// one-element TENSOR values such as ConstantOfShape's as int64 or double by element kind), opset
 // imports ("ai.onnx" is stored as ""), initializers in every ONNX storage form, and Constant nodes,
 // which become weights named after their output and leave the graph, so weights exported that way
 // (all of PaddleOCR's) are quantizable like initializers.
@@ -15,7 +16,8 @@
 // bad_input naming the node or tensor. No exception leaves these functions.
 //
 // Not yet supported, refused with a clear message: subgraphs (If/Loop/Scan bodies), tensor
-// attributes on nodes other than Constant, sparse initializers, string/complex/float8/int4 tensors.
+// attributes of more than one element on nodes other than Constant, sparse initializers,
+// string/complex/float8/int4 tensors.
 // Whether each op can run is the runtime's question (interpreter::create lists them all at once).
 #pragma once
 #include <cstddef>
