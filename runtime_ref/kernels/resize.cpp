@@ -68,7 +68,10 @@ Status kernel_resize(kernel_io& io) {
       const double s = scales->data_as<float>()[d];
       if (!(s > 0.0) || s > 1e6) return io.fail("scale " + std::to_string(s) + " is out of range");
       axes[d].scale = s;
-      axes[d].out = static_cast<int64_t>(std::floor(static_cast<double>(x.shape[d]) * s));
+      // Checked in double first: a huge dim of an empty tensor must not overflow the cast.
+      const double size = std::floor(static_cast<double>(x.shape[d]) * s);
+      if (size >= 9e15) return io.fail("scaled size of dim " + std::to_string(d) + " is too large");
+      axes[d].out = static_cast<int64_t>(size);
     }
   } else {
     EP_RETURN_IF_ERROR(io.require_type(3, dtype::i64));

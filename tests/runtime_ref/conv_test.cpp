@@ -84,6 +84,8 @@ TEST(ConvKernel, MatchesDirectReferenceOnOddShapes) {
       {1, 8, 6, 6, 16, 1, 1, 1, {1, 1}, {1, 1}, {0, 0, 0, 0}, true},  // pointwise fast path
       {1, 8, 9, 7, 8, 5, 5, 8, {2, 1}, {1, 1}, {2, 2, 2, 2}, true},   // PP-OCR depthwise 5×5
       {1, 1, 1, 13, 3, 1, 4, 1, {1, 3}, {1, 1}, {0, 1, 0, 2}, true},  // 1-D shaped
+      {1, 4, 7, 9, 6, 1, 1, 2, {2, 2}, {1, 1}, {0, 0, 0, 0}, false},  // 1×1 strided: no fast path
+      {1, 3, 5, 5, 2, 1, 1, 1, {1, 1}, {1, 1}, {1, 0, 0, 1}, true},   // 1×1 padded: no fast path
   };
   std::mt19937 rng(7);
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
