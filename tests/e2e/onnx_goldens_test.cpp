@@ -27,3 +27,27 @@ TEST(OnnxGoldens, Mnist8) {
 
 }  // namespace
 }  // namespace edgepack::testing
+
+namespace edgepack::testing {
+namespace {
+
+TEST(OnnxGoldens, PaddleOcrMobileCls) {
+  EP_REQUIRE_SHARED();
+  const auto dir = shared_dir() / "models/paddleocr";
+  expect_golden_cases(dir / "ch_ppocr_mobile_v2.0_cls_infer.onnx", dir / "golden", {"cls_upright", "cls_rotated180"});
+}
+
+TEST(OnnxGoldens, PaddleOcrV4Det) {
+  EP_REQUIRE_SHARED();
+  const auto dir = shared_dir() / "models/paddleocr";
+  expect_golden_cases(dir / "ch_PP-OCRv4_det_infer.onnx", dir / "golden", {"det_three_lines"});
+}
+
+TEST(OnnxGoldens, PaddleOcrV4Rec) {
+  EP_REQUIRE_SHARED();
+  const auto dir = shared_dir() / "models/paddleocr";
+  expect_golden_cases(dir / "ch_PP-OCRv4_rec_infer.onnx", dir / "golden", {"rec_hello_2026", "rec_edge_device"});
+}
+
+}  // namespace
+}  // namespace edgepack::testing
