@@ -1,6 +1,6 @@
-// ONNX reader: small ModelProtos built here with libonnx's classes (correct: IR contents, every
-// initializer form, Constant -> weight, attributes, external data), one test per bad input (error),
-// and the real models in ../shared (e2e). Hostile-bytes coverage beyond these is tests/fuzz/onnx_fuzz.cpp.
+// ONNX reader: small ModelProtos built with libonnx's classes (correct: IR contents, every
+// initializer form, Constant -> weight, attributes, external data) and the real models in ../shared
+// (e2e). Bad inputs are in onnx_reader_error_test.cpp, hostile bytes in tests/fuzz/onnx_fuzz.cpp.
 #include "formats/onnx_reader.h"
 
 #include <cstring>
@@ -9,94 +9,14 @@
 #include <map>
 
 #include "formats/model_loader.h"
-#include "formats/onnx_tensor.h"
+#include "tests/formats/onnx_test_model.h"
 #include "tests/test_support.h"
 
 namespace edgepack {
 namespace {
 
-namespace fs = std::filesystem;
+using namespace onnx_test;
 using testing::temp_dir;
-using testing::write_file;
-using T = onnx::TensorProto;
-
-onnx::ModelProto base_model(int64_t opset = 17) {
-  onnx::ModelProto mp;
-  mp.set_ir_version(8);
-  auto* op = mp.add_opset_import();
-  op->set_domain("");
-  op->set_version(opset);
-  return mp;
-}
-
-// dims: a number is a fixed size, "?" an unknown dim, anything else a symbol.
-void add_value(google::protobuf::RepeatedPtrField<onnx::ValueInfoProto>* list, const std::string& name, int elem,
-               const std::vector<std::string>& dims) {
-  auto* v = list->Add();
-  v->set_name(name);
-  auto* tt = v->mutable_type()->mutable_tensor_type();
-  tt->set_elem_type(elem);
-  auto* shape = tt->mutable_shape();
-  for (const auto& d : dims) {
-    auto* dim = shape->add_dim();
-    if (d == "?") continue;
-    if (std::isdigit(static_cast<unsigned char>(d[0]))) dim->set_dim_value(std::stoll(d));
-    else dim->set_dim_param(d);
-  }
-}
-
-onnx::NodeProto* add_node(onnx::GraphProto* g, const std::string& op, std::vector<std::string> in, std::vector<std::string> out,
-                          const std::string& name = "") {
-  auto* n = g->add_node();
-  n->set_op_type(op);
-  n->set_name(name);
-  for (const auto& s : in) n->add_input(s);
-  for (const auto& s : out) n->add_output(s);
-  return n;
-}
-
-T* add_f32(onnx::GraphProto* g, const std::string& name, std::vector<int64_t> dims, std::vector<float> values) {
-  auto* t = g->add_initializer();
-  t->set_name(name);
-  t->set_data_type(T::FLOAT);
-  for (auto d : dims) t->add_dims(d);
-  for (auto v : values) t->add_float_data(v);
-  return t;
-}
-
-// x[batch, 3] + w[3] -> y: the smallest useful valid graph, which tests then break in one way each.
-onnx::ModelProto add_model() {
-  auto mp = base_model();
-  auto* g = mp.mutable_graph();
-  add_value(g->mutable_input(), "x", T::FLOAT, {"batch", "3"});
-  add_value(g->mutable_output(), "y", T::FLOAT, {"batch", "3"});
-  add_f32(g, "w", {3}, {1, 2, 3});
-  add_node(g, "Add", {"x", "w"}, {"y"});
-  return mp;
-}
-
-Expected<model> parse(const onnx::ModelProto& mp) {
-  const std::string bytes = mp.SerializeAsString();
-  return read_onnx_from_memory(std::as_bytes(std::span(bytes.data(), bytes.size())), "mem.onnx", "");
-}
-
-std::string write_model(const fs::path& path, const onnx::ModelProto& mp) {
-  write_file(path, mp.SerializeAsString());
-  return path.string();
-}
-
-void expect_bad(const Expected<model>& result, const std::string& needle) {
-  ASSERT_FALSE(result.ok()) << "expected an error containing: " << needle;
-  EXPECT_EQ(result.status().code(), error_code::bad_input);
-  EXPECT_NE(result.status().message().find(needle), std::string::npos) << result.status().message();
-}
-
-template <class V>
-std::vector<V> values_of(const tensor& t) {
-  std::vector<V> out(static_cast<size_t>(t.numel()));
-  std::memcpy(out.data(), t.data.data, t.data.size);
-  return out;
-}
 
 // ---- correct ----
 
@@ -294,31 +214,6 @@ TEST(OnnxReader, LoaderDetectsOnnxByExtensionAndContent) {
   EXPECT_EQ(*sniffed, model_format::onnx);
 }
 
-// w lives in weights.bin at `offset`; the rest of the file is filler.
-onnx::ModelProto external_model(const std::string& location, uint64_t offset, std::optional<uint64_t> length = std::nullopt) {
-  auto mp = add_model();
-  auto* t = mp.mutable_graph()->mutable_initializer(0);
-  t->clear_float_data();
-  t->set_data_location(T::EXTERNAL);
-  auto kv = [&](const std::string& k, const std::string& v) {
-    auto* e = t->add_external_data();
-    e->set_key(k);
-    e->set_value(v);
-  };
-  kv("location", location);
-  kv("offset", std::to_string(offset));
-  if (length) kv("length", std::to_string(*length));
-  return mp;
-}
-
-void write_weights(const fs::path& path, uint64_t offset) {
-  const float w[3] = {7, 8, 9};
-  std::string bytes(offset, 'x');
-  bytes.append(reinterpret_cast<const char*>(w), sizeof w);
-  bytes.append(5, 'y');
-  write_file(path, bytes);
-}
-
 TEST(OnnxReader, ExternalDataIsMappedZeroCopyWhenAligned) {
   temp_dir dir;
   fs::create_directories(dir / "data");
@@ -335,126 +230,6 @@ TEST(OnnxReader, ExternalDataIsMappedZeroCopyWhenAligned) {
   EXPECT_EQ(values_of<float>(odd->g.weights.at("w")), (std::vector<float>{7, 8, 9}));
   EXPECT_EQ(reinterpret_cast<uintptr_t>(odd->g.weights.at("w").data.data) % alignof(float), 0u);
 }
-
-// ---- error: each bad input is refused with a message naming the tensor or node ----
-
-TEST(OnnxReaderError, MalformedProtobuf) {
-  const std::string bytes = "\x08\x07\x3a\x40truncated graph";
-  expect_bad(read_onnx_from_memory(std::as_bytes(std::span(bytes.data(), bytes.size())), "bad.onnx", ""), "bad.onnx: not a valid ONNX model");
-}
-
-TEST(OnnxReaderError, DuplicateInitializer) {
-  auto mp = add_model();
-  add_f32(mp.mutable_graph(), "w", {3}, {1, 2, 3});
-  expect_bad(parse(mp), "initializer 'w' is defined twice");
-}
-
-TEST(OnnxReaderError, MissingInitializerMeansNoProducer) {
-  auto mp = add_model();
-  mp.mutable_graph()->mutable_node(0)->set_name("adder");
-  mp.mutable_graph()->mutable_initializer()->Clear();
-  expect_bad(parse(mp), "node 'adder' (Add) reads 'w', which nothing produces");
-}
-
-TEST(OnnxReaderError, Cycle) {
-  auto mp = add_model();
-  auto* g = mp.mutable_graph();
-  add_node(g, "Relu", {"b"}, {"a"}, "first");
-  add_node(g, "Relu", {"a"}, {"b"}, "second");
-  expect_bad(parse(mp), "node 'first' (Relu) reads 'b', which node 'second' (Relu) produces later: the nodes form a cycle");
-}
-
-TEST(OnnxReaderError, RawDataSizeMismatch) {
-  auto mp = add_model();
-  auto* t = mp.mutable_graph()->mutable_initializer(0);
-  t->clear_float_data();
-  t->set_raw_data(std::string(11, '\0'));
-  expect_bad(parse(mp), "initializer 'w': raw_data has 11 bytes but dims [3] of F32 need 12");
-}
-
-TEST(OnnxReaderError, TypedDataCountMismatch) {
-  auto mp = add_model();
-  mp.mutable_graph()->mutable_initializer(0)->add_float_data(4);
-  expect_bad(parse(mp), "initializer 'w': float_data holds 4 values but dims [3] need 3");
-}
-
-TEST(OnnxReaderError, DimsOverflow) {
-  auto mp = add_model();
-  auto* t = mp.mutable_graph()->mutable_initializer(0);
-  t->add_dims(int64_t{1} << 40);
-  t->add_dims(int64_t{1} << 40);
-  expect_bad(parse(mp), "initializer 'w': dims [3, 1099511627776, 1099511627776] have an element count that overflows");
-}
-
-TEST(OnnxReaderError, NegativeDims) {
-  auto mp = add_model();
-  mp.mutable_graph()->mutable_initializer(0)->set_dims(0, -3);
-  expect_bad(parse(mp), "initializer 'w': negative dimension");
-}
-
-TEST(OnnxReaderError, GraphInputDisagreesWithInitializer) {
-  auto mp = add_model();
-  add_value(mp.mutable_graph()->mutable_input(), "w", T::FLOAT, {"4"});
-  expect_bad(parse(mp), "graph input 'w': declared shape [4] does not match its initializer's shape [3]");
-  auto typed = add_model();
-  add_value(typed.mutable_graph()->mutable_input(), "w", T::INT64, {"3"});
-  expect_bad(parse(typed), "graph input 'w': declared as INT64 (ONNX type 7) but its initializer is F32");
-}
-
-TEST(OnnxReaderError, SubgraphsAreNotSupportedYet) {
-  auto mp = add_model();
-  auto* n = add_node(mp.mutable_graph(), "If", {"x"}, {"z"}, "branch");
-  auto* a = n->add_attribute();
-  a->set_name("then_branch");
-  a->set_type(onnx::AttributeProto::GRAPH);
-  a->mutable_g()->set_name("then");
-  expect_bad(parse(mp), "subgraphs (If/Loop) are not supported yet: node 'branch' (If) attribute 'then_branch'");
-}
-
-TEST(OnnxReaderError, OpsetOutsideRange) {
-  expect_bad(parse(base_model(6)), "ai.onnx opset 6 is outside the supported range 7-23");
-  auto mp = add_model();
-  mp.mutable_opset_import(0)->set_domain("ai.onnx.ml");
-  expect_bad(parse(mp), "the model imports no ai.onnx opset");
-}
-
-TEST(OnnxReaderError, UnsupportedTensorType) {
-  auto mp = add_model();
-  mp.mutable_graph()->mutable_initializer(0)->set_data_type(T::STRING);
-  expect_bad(parse(mp), "initializer 'w': data type STRING (ONNX type 8) is not supported");
-}
-
-TEST(OnnxReaderError, ExternalDataAbsolutePath) {
-  temp_dir dir;
-  write_weights(dir / "w.bin", 0);
-  expect_bad(read_onnx(write_model(dir / "m.onnx", external_model((dir / "w.bin").string(), 0))), "is an absolute path");
-}
-
-TEST(OnnxReaderError, ExternalDataDotDot) {
-  temp_dir dir;
-  fs::create_directories(dir / "model");
-  write_weights(dir / "w.bin", 0);
-  expect_bad(read_onnx(write_model(dir / "model" / "m.onnx", external_model("../w.bin", 0))), "initializer 'w': external data location '../w.bin' contains '..'");
-}
-
-TEST(OnnxReaderError, ExternalDataSymlinkOut) {
-  temp_dir dir;
-  fs::create_directories(dir / "model");
-  write_weights(dir / "outside.bin", 0);
-  fs::create_symlink(dir / "outside.bin", dir / "model" / "w.bin");
-  expect_bad(read_onnx(write_model(dir / "model" / "m.onnx", external_model("w.bin", 0))), "outside the model's directory");
-}
-
-TEST(OnnxReaderError, ExternalDataOutOfBounds) {
-  temp_dir dir;
-  write_weights(dir / "w.bin", 0);  // 17 bytes
-  expect_bad(read_onnx(write_model(dir / "a.onnx", external_model("w.bin", 100))), "external data offset 100 is beyond the end of 'w.bin' (17 bytes)");
-  expect_bad(read_onnx(write_model(dir / "b.onnx", external_model("w.bin", 8, 12))), "external data range [8, +12) is beyond the end");
-  expect_bad(read_onnx(write_model(dir / "c.onnx", external_model("w.bin", 0, 16))), "external data length 16 does not match dims [3]");
-  expect_bad(read_onnx(write_model(dir / "d.onnx", external_model("missing.bin", 0))), "initializer 'w': external data");
-}
-
-TEST(OnnxReaderError, ExternalDataRefusedFromMemory) { expect_bad(parse(external_model("w.bin", 0)), "external data is not allowed"); }
 
 // ---- e2e on the real models ----
 
