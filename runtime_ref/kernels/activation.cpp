@@ -1,4 +1,4 @@
-// Pointwise activations: Relu, LeakyRelu, Clip, HardSigmoid, HardSwish, Tanh (float).
+// Pointwise activations: Sigmoid, Relu, LeakyRelu, Clip, HardSigmoid, HardSwish, Tanh (float).
 #include <cmath>
 #include <limits>
 
@@ -18,6 +18,10 @@ static Status map_float(kernel_io& io, F f) {
   for (int64_t i = 0; i < x.numel(); ++i) y[i] = f(px[i]);
   io.outputs[0] = std::move(out);
   return Status::ok_status();
+}
+
+Status kernel_sigmoid(kernel_io& io) {
+  return map_float(io, [](float v) { return 1.0f / (1.0f + std::exp(-v)); });
 }
 
 Status kernel_relu(kernel_io& io) {

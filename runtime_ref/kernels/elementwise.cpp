@@ -53,16 +53,5 @@ Status kernel_div(kernel_io& io) { return binary_float(io, [](float x, float y) 
 // Float exponents only (the shared models' Pow nodes square or take roots of activations).
 Status kernel_pow(kernel_io& io) { return binary_float(io, [](float x, float y) { return std::pow(x, y); }); }
 
-Status kernel_sigmoid(kernel_io& io) {
-  EP_RETURN_IF_ERROR(io.require_inputs(1));
-  EP_RETURN_IF_ERROR(io.require_type(0, dtype::f32));
-  const tensor& x = *io.input(0);
-  tensor out = tensor::allocate(dtype::f32, x.shape);
-  const float* px = x.data_as<float>();
-  float* y = out.mutable_data_as<float>();
-  for (int64_t i = 0; i < x.numel(); ++i) y[i] = 1.0f / (1.0f + std::exp(-px[i]));
-  io.outputs[0] = std::move(out);
-  return Status::ok_status();
-}
 
 }  // namespace edgepack
