@@ -1,4 +1,4 @@
-// Add, Sub, Mul, Div, Pow (float, broadcasting) and Sigmoid.
+// Add, Sub, Mul, Div, Pow (float, broadcasting).
 #include <cmath>
 
 #include "runtime_ref/broadcast.h"
