@@ -117,6 +117,8 @@ Status check_topological_order(const graph& g) {
   std::unordered_map<std::string, size_t> producer;
   for (size_t j = 0; j < g.nodes.size(); ++j)
     for (const auto& out : g.nodes[j].outputs) producer.emplace(out, j);
+  // Values that exist before any node runs are validate()'s business (redefinition), not ordering.
+  for (const auto& in : g.inputs) producer.erase(in.name);
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     for (const auto& in : g.nodes[i].inputs) {
       const auto it = producer.find(in);
