@@ -1,4 +1,4 @@
-// Elementwise math: Sqrt, Exp, Log, Reciprocal (float) and Neg, Abs (float and int64, which shape
+// Elementwise math: Sqrt, Exp, Log, Reciprocal, Sin, Cos (float; Sin/Cos build rotary tables) and Neg, Abs (float and int64, which shape
 // arithmetic in exported graphs uses). Out-of-domain inputs give the IEEE result (NaN, ±inf) as
 // ONNX Runtime does: they are data, not errors.
 #include <cmath>
@@ -40,6 +40,8 @@ Status kernel_sqrt(kernel_io& io) { return unary_float(io, [](float v) { return 
 Status kernel_exp(kernel_io& io) { return unary_float(io, [](float v) { return std::exp(v); }); }
 Status kernel_log(kernel_io& io) { return unary_float(io, [](float v) { return std::log(v); }); }
 Status kernel_reciprocal(kernel_io& io) { return unary_float(io, [](float v) { return 1.0f / v; }); }
+Status kernel_sin(kernel_io& io) { return unary_float(io, [](float v) { return std::sin(v); }); }
+Status kernel_cos(kernel_io& io) { return unary_float(io, [](float v) { return std::cos(v); }); }
 // Unsigned negation wraps where -INT64_MIN would be undefined behaviour.
 Status kernel_neg(kernel_io& io) {
   return unary_signed(io, [](auto v) {
