@@ -2,6 +2,7 @@
 // ConstantOfShape: the control-flow plumbing of exported graphs (silero-vad).
 #include <array>
 #include <cstring>
+#include <variant>
 
 #include "runtime_ref/broadcast.h"
 #include "runtime_ref/kernel.h"
@@ -87,6 +88,15 @@ Status kernel_constant_of_shape(kernel_io& io) {
   std::vector<int64_t> shape(s.data_as<int64_t>(), s.data_as<int64_t>() + s.numel());
   const auto count = checked_element_count(shape);
   if (!count || *count > (uint64_t{1} << 32)) return io.fail("shape " + shape_to_string(shape) + " is invalid or too large");
+  // The reader turns an integer `value` tensor into an int64 attribute (torch exports use int64
+  // ConstantOfShape in shape arithmetic); anything else, or no value, gives f32.
+  const auto it = io.op.attributes.find("value");
+  if (it != io.op.attributes.end() && std::holds_alternative<int64_t>(it->second)) {
+    tensor out = tensor::allocate(dtype::i64, shape);
+    for (uint64_t i = 0; i < *count; ++i) out.mutable_data_as<int64_t>()[i] = std::get<int64_t>(it->second);
+    io.outputs[0] = std::move(out);
+    return Status::ok_status();
+  }
   tensor out = tensor::allocate(dtype::f32, shape);
   const float value = static_cast<float>(io.op.float_attr("value", 0.0));
   for (uint64_t i = 0; i < *count; ++i) out.mutable_data_as<float>()[i] = value;

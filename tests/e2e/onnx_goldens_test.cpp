@@ -49,5 +49,11 @@ TEST(OnnxGoldens, PaddleOcrV4Rec) {
   expect_golden_cases(dir / "ch_PP-OCRv4_rec_infer.onnx", dir / "golden", {"rec_hello_2026", "rec_edge_device"});
 }
 
+TEST(OnnxGoldens, Stories260kOnnx) {
+  EP_REQUIRE_SHARED();
+  const auto dir = shared_dir() / "models/stories260K-hf";
+  expect_golden_cases(dir / "stories260K.onnx", dir / "golden", {"check_ids", "story_text"});
+}
+
 }  // namespace
 }  // namespace edgepack::testing

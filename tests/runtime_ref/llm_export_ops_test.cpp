@@ -107,5 +107,24 @@ TEST(LlmExportOps, Trilu) {
   EXPECT_EQ(run_op("Trilu", {&x, &k2}, {}).status.code(), error_code::bad_input);
 }
 
+// Shape arithmetic in torch exports runs on int64: Add/Sub/Mul/Div and an int64 ConstantOfShape.
+TEST(LlmExportOps, Int64ArithmeticAndConstantOfShape) {
+  const tensor a = i64({3}, {7, -7, std::numeric_limits<int64_t>::min()});
+  const tensor b = i64({}, {2});
+  EXPECT_EQ(ints_of(run_op("Add", {&a, &b}, {}).outputs[0]), (std::vector<int64_t>{9, -5, std::numeric_limits<int64_t>::min() + 2}));
+  EXPECT_EQ(ints_of(run_op("Sub", {&a, &b}, {}).outputs[0]), (std::vector<int64_t>{5, -9, std::numeric_limits<int64_t>::max() - 1}));
+  EXPECT_EQ(ints_of(run_op("Mul", {&a, &b}, {}).outputs[0]), (std::vector<int64_t>{14, -14, 0}));  // wraps
+  EXPECT_EQ(ints_of(run_op("Div", {&a, &b}, {}).outputs[0]), (std::vector<int64_t>{3, -3, std::numeric_limits<int64_t>::min() / 2}));
+  const tensor minus_one = i64({}, {-1}), zero = i64({}, {0});
+  EXPECT_EQ(ints_of(run_op("Div", {&a, &minus_one}, {}).outputs[0]), (std::vector<int64_t>{-7, 7, std::numeric_limits<int64_t>::min()}));
+  EXPECT_EQ(run_op("Div", {&a, &zero}, {}).status.code(), error_code::bad_input);
+  const tensor f = f32({1}, {1});
+  EXPECT_EQ(run_op("Mul", {&a, &f}, {}).status.code(), error_code::bad_input);  // mixed types
+  const tensor shape = i64({1}, {2});
+  auto c = run_op("ConstantOfShape", {&shape}, {{"value", int64_t{-3}}});
+  ASSERT_EQ(c.outputs[0].type, dtype::i64);
+  EXPECT_EQ(ints_of(c.outputs[0]), (std::vector<int64_t>{-3, -3}));
+}
+
 }  // namespace
 }  // namespace edgepack::testing
