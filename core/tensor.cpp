@@ -1,5 +1,6 @@
 #include "core/tensor.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "core/quant_codes.h"
@@ -43,7 +44,11 @@ tensor tensor::allocate(dtype type, std::vector<int64_t> shape) {
   t.shape = std::move(shape);
   const auto count = checked_element_count(t.shape);
   assert(count.has_value());
-  t.data = make_owned_view(std::vector<std::byte>(dtype_bytes_for(type, *count)));
+  // Always back the view with at least one byte: empty tensors then still have a non-null data
+  // pointer, so kernels may memcpy zero bytes from/to them without undefined behaviour.
+  const uint64_t bytes = dtype_bytes_for(type, *count);
+  auto owner = std::make_shared<owned_storage>(std::max<size_t>(bytes, 1));
+  t.data = {owner, owner->data(), bytes};
   return t;
 }
 

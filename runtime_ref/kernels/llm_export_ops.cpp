@@ -152,7 +152,8 @@ Status kernel_split(kernel_io& io) {
     shape[axis] = sizes[o];
     tensor out = tensor::allocate(x.type, shape);
     const size_t run = static_cast<size_t>(sizes[o] * inner) * bytes;
-    for (int64_t r = 0; r < outer; ++r)
+    // Empty parts own no buffer (data may be null), and memcpy must never see a null pointer.
+    for (int64_t r = 0; r < outer && run > 0; ++r)
       std::memcpy(out.mutable_data_as<char>() + r * run, src + static_cast<size_t>((r * x.shape[axis] + begin) * inner) * bytes, run);
     begin += sizes[o];
     io.outputs[o] = std::move(out);
