@@ -45,4 +45,20 @@ void bf16_to_f32_bulk(const uint16_t* in, float* out, size_t count) {
   }
 }
 
+bool decode_float_elements(dtype type, const std::byte* in, float* out, size_t count) {
+  switch (type) {
+    case dtype::f32:
+      if (count > 0) std::memcpy(out, in, count * sizeof(float));
+      return true;
+    case dtype::f16: f16_to_f32_bulk(reinterpret_cast<const uint16_t*>(in), out, count); return true;
+    case dtype::bf16: bf16_to_f32_bulk(reinterpret_cast<const uint16_t*>(in), out, count); return true;
+    case dtype::f64: {
+      const auto* p = reinterpret_cast<const double*>(in);
+      for (size_t i = 0; i < count; ++i) out[i] = static_cast<float>(p[i]);
+      return true;
+    }
+    default: return false;
+  }
+}
+
 }  // namespace edgepack

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/half_convert.h"
 #include "core/quant_codes.h"
 
 namespace edgepack {
@@ -59,28 +60,8 @@ Expected<std::vector<float>> to_float_vector(const tensor& t) {
     dequantize_rows(t, 0, t.rows(), out.data());
     return out;
   }
-  switch (t.type) {
-    case dtype::f32:
-      std::memcpy(out.data(), t.data.data, count * sizeof(float));
-      break;
-    case dtype::f16: {
-      const auto* src = t.data_as<uint16_t>();
-      for (size_t i = 0; i < count; ++i) out[i] = f16_to_f32(src[i]);
-      break;
-    }
-    case dtype::bf16: {
-      const auto* src = t.data_as<uint16_t>();
-      for (size_t i = 0; i < count; ++i) out[i] = bf16_to_f32(src[i]);
-      break;
-    }
-    case dtype::f64: {
-      const auto* src = t.data_as<double>();
-      for (size_t i = 0; i < count; ++i) out[i] = static_cast<float>(src[i]);
-      break;
-    }
-    default:
-      return bad_input("tensor of type " + std::string(dtype_name(t.type)) + " is not a float tensor");
-  }
+  if (!decode_float_elements(t.type, t.data.data, out.data(), count))
+    return bad_input("tensor of type " + std::string(dtype_name(t.type)) + " is not a float tensor");
   return out;
 }
 

@@ -50,7 +50,7 @@ Expected<model_format> detect_model_format(const std::string& path) {
   if (got >= 9) {
     uint64_t header_len = 0;
     std::memcpy(&header_len, head, 8);
-    if (head[8] == '{' && header_len > 1 && header_len < (uint64_t{100} << 20)) return model_format::safetensors;
+    if (head[8] == '{' && header_len > 1 && header_len <= safetensors_max_header_bytes) return model_format::safetensors;
   }
   const std::string ext = fs::path(path).extension().string();
   if (ext == ".onnx") return model_format::onnx;

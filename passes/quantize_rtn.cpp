@@ -11,19 +11,11 @@ namespace edgepack {
 
 namespace {
 
-// Decodes one row of a dense float tensor into f32.
+// Decodes one row of a dense float tensor into f32 (the caller checked the type is a float type).
 void load_row(const tensor& t, int64_t row, float* out) {
   const int64_t cols = t.cols();
   const std::byte* base = t.data.data + static_cast<size_t>(row * cols) * (dtype_bits(t.type) / 8);
-  switch (t.type) {
-    case dtype::f32: std::memcpy(out, base, static_cast<size_t>(cols) * sizeof(float)); break;
-    case dtype::f16: f16_to_f32_bulk(reinterpret_cast<const uint16_t*>(base), out, static_cast<size_t>(cols)); break;
-    case dtype::bf16: bf16_to_f32_bulk(reinterpret_cast<const uint16_t*>(base), out, static_cast<size_t>(cols)); break;
-    default: {  // f64
-      const auto* p = reinterpret_cast<const double*>(base);
-      for (int64_t c = 0; c < cols; ++c) out[c] = static_cast<float>(p[c]);
-    }
-  }
+  decode_float_elements(t.type, base, out, static_cast<size_t>(cols));
 }
 
 }  // namespace

@@ -27,7 +27,7 @@ std::string encoding_text(const tensor& t) {
 
 nlohmann::json describe(const model& m, const std::string& path) {
   nlohmann::json tensors = nlohmann::json::array();
-  uint64_t params = 0, weight_bytes = 0, float_params = 0, quant_params = 0, quant_bytes = 0, param_tensors = 0;
+  uint64_t params = 0, weight_bytes = 0, quant_params = 0, quant_bytes = 0, param_tensors = 0;
   for (const auto& [name, t] : m.g.weights) {
     // Graph constants we generate (rotary tables, reshape shapes) are not parameters.
     const bool derived = name.rfind("rope.", 0) == 0 || name.rfind("shape.", 0) == 0;
@@ -42,8 +42,6 @@ nlohmann::json describe(const model& m, const std::string& path) {
     if (t.is_quantized()) {
       quant_params += count;
       quant_bytes += t.stored_bytes();
-    } else {
-      float_params += count;
     }
   }
   nlohmann::json j = {{"path", path},
