@@ -75,6 +75,10 @@ Expected<tensor> quantize_tensor_rtn(const tensor& weight, const quantize_rtn_op
   return out;
 }
 
+nlohmann::json quantized_tensor_stats_json(const std::string& name, const quantized_tensor_stats& stats) {
+  return {{"name", name}, {"relative_error", stats.relative_error}, {"bytes_before", stats.bytes_before}, {"bytes_after", stats.bytes_after}};
+}
+
 Expected<pass_result> quantize_rtn(const model& in, const quantize_rtn_options& options) {
   EP_ASSIGN_OR_RETURN(std::vector<std::string> names, select_linear_weights(in.g, options.selection));
   pass_result result{in, false, nlohmann::json::object()};
@@ -84,7 +88,7 @@ Expected<pass_result> quantize_rtn(const model& in, const quantize_rtn_options& 
     auto quantized = quantize_tensor_rtn(in.g.weights.at(name), options, &stats);
     if (!quantized.ok()) return quantized.status().with_context("tensor '" + name + "'");
     result.out.g.weights[name] = std::move(quantized).value();
-    tensors.push_back({{"name", name}, {"relative_error", stats.relative_error}, {"bytes_before", stats.bytes_before}, {"bytes_after", stats.bytes_after}});
+    tensors.push_back(quantized_tensor_stats_json(name, stats));
   }
   result.changed = !names.empty();
   result.stats = {{"pass", "quantize_rtn"}, {"scheme", quant_encoding_name(options.encoding)}, {"tensors", tensors}};

@@ -20,6 +20,9 @@ struct quantized_tensor_stats {
   uint64_t bytes_after = 0;
 };
 
+// The per-tensor entry of the pass statistics (stored in .epk "extra" and printed by --json).
+nlohmann::json quantized_tensor_stats_json(const std::string& name, const quantized_tensor_stats& stats);
+
 // Quantizes one float matrix (f32/f16/bf16, rows = product of leading dims, cols = last dim).
 Expected<tensor> quantize_tensor_rtn(const tensor& weight, const quantize_rtn_options& options, quantized_tensor_stats* stats);
 

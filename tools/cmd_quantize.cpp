@@ -69,7 +69,7 @@ Status quantize(const quantize_args& args) {
     auto quantized = quantize_tensor_rtn(original, options, &stats);
     release_file_pages(original.data.owner, original.data.data, original.data.size);  // done with the input bytes
     if (!quantized.ok()) return quantized.status();
-    tensor_stats.push_back({{"name", name}, {"relative_error", stats.relative_error}, {"bytes_before", stats.bytes_before}, {"bytes_after", stats.bytes_after}});
+    tensor_stats.push_back(quantized_tensor_stats_json(name, stats));
     bar.update(++done);
     return quantized;
   };
