@@ -1,0 +1,229 @@
+#include "passes/gptq.h"
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <numeric>
+
+#include "core/dtype.h"
+#include "core/parallel.h"
+#include "core/quant_codes.h"
+#include "passes/gptq_inverse.h"
+#include "passes/rtn_quantizer.h"
+
+namespace edgepack {
+
+namespace {
+
+using row_matrix_f = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using rows_map = Eigen::Map<row_matrix_f, 0, Eigen::OuterStride<>>;
+using const_rows_map = Eigen::Map<const row_matrix_f, 0, Eigen::OuterStride<>>;
+
+// Everything shared by the row tiles (read-only while they run).
+struct gptq_plan {
+  int64_t rows = 0, cols = 0, groups = 0, group = 0;
+  quant_encoding enc;
+  rtn_row_options rtn;
+  bool static_groups = false;
+  int64_t block = 128;
+  std::vector<int64_t> perm;  // processing position -> original column
+  std::vector<float> u;       // inverse factor in processing order, row-major [cols, cols]
+};
+
+// Outputs, indexed in original order.
+struct gptq_outputs {
+  std::vector<uint8_t> codes;   // [rows, cols]
+  std::vector<uint16_t> scales; // [rows, groups]
+  std::vector<uint8_t> zeros;   // [rows, groups] (asymmetric only)
+  std::vector<double> row_error;
+};
+
+// One group's scale and zero point from the RTN quantizer applied to n values.
+void group_params(const gptq_plan& plan, const float* x, int64_t n, uint16_t* scale, uint8_t* zero) {
+  thread_local std::vector<uint8_t> scratch;
+  scratch.resize(static_cast<size_t>(n));
+  quant_encoding single = plan.enc;
+  single.group_size = 0;
+  uint8_t z = static_cast<uint8_t>(plan.enc.implicit_zero());
+  (void)quantize_row_rtn(x, n, single, plan.rtn, scratch.data(), scale, &z);
+  *zero = z;
+}
+
+// GPTQ on rows [r0, r0 + t) of w (original column order, dead columns already zeroed).
+void run_tile(const gptq_plan& plan, const float* w, int64_t r0, int64_t t, gptq_outputs& out) {
+  const int64_t cols = plan.cols, block = plan.block;
+  const int levels = 1 << plan.enc.bits;
+  row_matrix_f tile(t, cols);  // permuted current weights
+  for (int64_t r = 0; r < t; ++r)
+    for (int64_t k = 0; k < cols; ++k) tile(r, k) = w[(r0 + r) * cols + plan.perm[static_cast<size_t>(k)]];
+  if (plan.static_groups) {
+    std::vector<uint8_t> scratch(static_cast<size_t>(cols));
+    for (int64_t r = 0; r < t; ++r) {
+      const int64_t row = r0 + r;
+      uint8_t* zeros = plan.enc.symmetric ? nullptr : out.zeros.data() + row * plan.groups;
+      std::vector<uint8_t> sym_zeros(static_cast<size_t>(plan.groups));
+      (void)quantize_row_rtn(w + row * cols, cols, plan.enc, plan.rtn, scratch.data(), out.scales.data() + row * plan.groups,
+                             zeros != nullptr ? zeros : sym_zeros.data());
+    }
+  }
+  row_matrix_f err(t, block);
+  const const_rows_map u(plan.u.data(), cols, cols, Eigen::OuterStride<>(cols));
+  std::vector<float> current(static_cast<size_t>(plan.group));
+  for (int64_t i1 = 0; i1 < cols; i1 += block) {
+    const int64_t i2 = std::min(cols, i1 + block), nb = i2 - i1;
+    for (int64_t r = 0; r < t; ++r) {
+      const int64_t row = r0 + r;
+      float* x = &tile(r, 0);
+      float* e = &err(r, 0);
+      double loss = 0;
+      float scale = 0, inv = 0;
+      int zero = 0;
+      int64_t active_group = -1;
+      for (int64_t k = i1; k < i2; ++k) {
+        const int64_t column = plan.perm[static_cast<size_t>(k)];
+        const int64_t g = column / plan.group;
+        uint16_t* stored_scale = out.scales.data() + row * plan.groups + g;
+        uint8_t* stored_zero = plan.enc.symmetric ? nullptr : out.zeros.data() + row * plan.groups + g;
+        if (!plan.static_groups && k % plan.group == 0) {
+          // Current values of the group's columns: in-block ones are up to date, later ones still
+          // owe this block's pending update sum_{c < k} e_c U[c, j].
+          const int64_t gend = std::min(cols, k + plan.group);
+          for (int64_t j = k; j < gend; ++j) {
+            float v = x[j];
+            if (j >= i2)
+              for (int64_t c = i1; c < k; ++c) v -= e[c - i1] * u(c, j);
+            current[static_cast<size_t>(j - k)] = v;
+          }
+          uint8_t z = 0;
+          group_params(plan, current.data(), gend - k, stored_scale, &z);
+          if (stored_zero != nullptr) *stored_zero = z;
+        }
+        if (g != active_group) {
+          active_group = g;
+          scale = f16_to_f32(*stored_scale);
+          inv = scale == 0.0f ? 0.0f : 1.0f / scale;
+          zero = stored_zero != nullptr ? *stored_zero : static_cast<int>(plan.enc.implicit_zero());
+        }
+        const float value = x[k];
+        const int q = std::clamp(static_cast<int>(std::nearbyint(value * inv)) + zero, 0, levels - 1);
+        const float dequantized = scale * static_cast<float>(q - zero);
+        const float d = u(k, k);
+        const float e_k = (value - dequantized) / d;
+        loss += static_cast<double>(e_k) * e_k;
+        e[k - i1] = e_k;
+        out.codes[static_cast<size_t>(row * cols + column)] = static_cast<uint8_t>(q);
+        const int64_t rest = i2 - k - 1;
+        if (rest > 0) Eigen::Map<Eigen::VectorXf>(x + k + 1, rest) -= e_k * u.row(k).segment(k + 1, rest).transpose();
+      }
+      out.row_error[static_cast<size_t>(row)] += loss / 2;
+    }
+    if (i2 < cols) {
+      rows_map rest(&tile(0, i2), t, cols - i2, Eigen::OuterStride<>(cols));
+      rest.noalias() -= err.leftCols(nb) * u.block(i1, i2, nb, cols - i2);
+    }
+  }
+}
+
+tensor assemble(const gptq_outputs& out, int64_t rows, int64_t cols, const quant_encoding& enc) {
+  tensor t;
+  t.type = dtype::f32;
+  t.shape = {rows, cols};
+  t.kind = encoding_kind::quantized;
+  t.quant = enc;
+  std::vector<std::byte> packed(packed_code_bytes(enc.bits, out.codes.size()));
+  pack_codes(out.codes, enc.bits, packed);
+  t.data = make_owned_view(std::move(packed));
+  std::vector<std::byte> scales(out.scales.size() * sizeof(uint16_t));
+  std::memcpy(scales.data(), out.scales.data(), scales.size());
+  t.scales = make_owned_view(std::move(scales));
+  if (!enc.symmetric) {
+    std::vector<std::byte> zeros(packed_code_bytes(enc.bits, out.zeros.size()));
+    pack_codes(out.zeros, enc.bits, zeros);
+    t.zeros = make_owned_view(std::move(zeros));
+  }
+  return t;
+}
+
+}  // namespace
+
+Expected<gptq_result> gptq_quantize(std::span<const float> weight, int64_t rows, int64_t cols, std::span<const double> hessian,
+                                    const gptq_options& options) {
+  const quant_encoding& enc = options.encoding;
+  if (rows <= 0 || cols <= 0) return bad_usage("GPTQ needs a non-empty [out, in] weight");
+  if (static_cast<int64_t>(weight.size()) != rows * cols) return bad_usage("weight size does not match rows x cols");
+  if (static_cast<int64_t>(hessian.size()) != cols * cols) return bad_usage("Hessian is not [in, in] for this weight");
+  if (enc.bits < 2 || enc.bits > 8) return bad_usage("GPTQ supports 2..8 bits");
+  if (!quant_layout_problem(2, enc).empty()) return bad_usage(quant_layout_problem(2, enc));
+  const quant_matrix_view view = quant_view_of({rows, cols}, enc);
+  if (view.rows != rows || view.cols != cols) return bad_usage("GPTQ quantizes the [out, in] view of a 2-D weight (groups along in)");
+  if (options.damp < 0 || !std::isfinite(options.damp)) return bad_usage("damping must be a non-negative number");
+  for (const float v : weight)
+    if (!std::isfinite(v)) return bad_input("weight holds NaN or Inf; refusing to quantize");
+
+  gptq_result result;
+  gptq_stats& stats = result.stats;
+  gptq_plan plan;
+  plan.rows = rows;
+  plan.cols = cols;
+  plan.enc = enc;
+  plan.groups = enc.groups_per_row(cols);
+  plan.group = enc.effective_group(cols);
+  plan.rtn.scale_search_steps = options.scale_search_steps;
+  plan.block = std::max<int64_t>(options.block_size, 1);
+  plan.static_groups = options.static_groups || options.act_order;
+  if (options.act_order && !options.static_groups && plan.groups > 1)
+    stats.warnings.push_back("act_order uses static groups (group scales from the original weights): the encoding cannot express permuted groups");
+  stats.static_groups = plan.static_groups;
+
+  // Dead columns: never activated, so any value is free; GPTQ sets them to zero with H_ii = 1.
+  std::vector<double> h(hessian.begin(), hessian.end());
+  std::vector<float> w(weight.begin(), weight.end());
+  for (int64_t i = 0; i < cols; ++i) {
+    if (h[static_cast<size_t>(i * cols + i)] != 0.0) continue;
+    ++stats.dead_columns;
+    h[static_cast<size_t>(i * cols + i)] = 1.0;
+    for (int64_t r = 0; r < rows; ++r) w[static_cast<size_t>(r * cols + i)] = 0.0f;
+  }
+  plan.perm.resize(static_cast<size_t>(cols));
+  std::iota(plan.perm.begin(), plan.perm.end(), int64_t{0});
+  if (options.act_order) {
+    std::stable_sort(plan.perm.begin(), plan.perm.end(),
+                     [&](int64_t a, int64_t b) { return h[static_cast<size_t>(a * cols + a)] > h[static_cast<size_t>(b * cols + b)]; });
+    std::vector<double> permuted(h.size());
+    for (int64_t i = 0; i < cols; ++i)
+      for (int64_t j = 0; j < cols; ++j)
+        permuted[static_cast<size_t>(i * cols + j)] = h[static_cast<size_t>(plan.perm[static_cast<size_t>(i)] * cols + plan.perm[static_cast<size_t>(j)])];
+    h.swap(permuted);
+  }
+  {
+    auto factor = damped_inverse_factor(h, cols, inverse_factor_options{.damp = options.damp, .max_damp = options.max_damp});
+    if (!factor.ok()) return factor.status();
+    plan.u = std::move(factor->upper);
+    stats.damp_fraction = factor->damp_fraction;
+    stats.damp_absolute = factor->damp_absolute;
+    stats.damp_escalations = factor->escalations;
+    for (auto& warning : factor->warnings) stats.warnings.push_back(std::move(warning));
+  }
+  std::vector<double>().swap(h);
+
+  gptq_outputs out;
+  out.codes.assign(static_cast<size_t>(rows * cols), 0);
+  out.scales.assign(static_cast<size_t>(rows * plan.groups), 0);
+  if (!enc.symmetric) out.zeros.assign(static_cast<size_t>(rows * plan.groups), 0);
+  out.row_error.assign(static_cast<size_t>(rows), 0.0);
+  const int64_t row_tile = std::max<int64_t>(options.row_tile, 1);
+  const int64_t tiles = (rows + row_tile - 1) / row_tile;
+  parallel_for(tiles, options.threads, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      const int64_t r0 = i * row_tile;
+      run_tile(plan, w.data(), r0, std::min(row_tile, rows - r0), out);
+    }
+  });
+  for (const double e : out.row_error) stats.total_error += e;
+  stats.row_error = std::move(out.row_error);
+  result.weight = assemble(out, rows, cols, enc);
+  return result;
+}
+
+}  // namespace edgepack

@@ -1,0 +1,38 @@
+// The damped inverse-Hessian factor GPTQ works with: U upper triangular with U^T U = (H + lambda I)^-1
+// (the "upper Cholesky factor of H^-1" of Frantar et al. 2022), lambda = damp * mean(diag H).
+//
+// Computed in double without forming H^-1: with J the index reversal, factor J H J = L L^T (Eigen
+// LLT); then H^-1 = J L^-T L^-1 J, so U = J L^-1 J. L^-1 comes from a recursive blocked triangular
+// inverse on Eigen GEMM/TRMM products (n^3/3 flops), so the whole factor costs 2n^3/3 flops.
+//
+// Escalation: if the factorisation fails, a pivot is numerically zero (L_ii^2 < 1e-12 * max diag,
+// i.e. below double rounding noise) or the result is not finite, the damping fraction is multiplied
+// by 10 (0 becomes 1e-6) and the factorisation retried, up to max_damp; each retry adds a warning.
+#pragma once
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace edgepack {
+
+struct inverse_factor_options {
+  double damp = 0.01;      // fraction of the mean diagonal added to the diagonal
+  double max_damp = 1e4;   // escalation stops (with an error) beyond this fraction
+};
+
+struct inverse_factor {
+  std::vector<float> upper;  // U, row-major [n, n]; entries below the diagonal are zero
+  double damp_fraction = 0;  // the fraction finally used
+  double damp_absolute = 0;  // lambda = damp_fraction * mean diag
+  int escalations = 0;
+  std::vector<std::string> warnings;
+};
+
+// h: full symmetric [n, n] row-major, finite, non-negative diagonal with no zero entries (GPTQ
+// replaces dead columns' zero diagonals by 1 before calling this).
+Expected<inverse_factor> damped_inverse_factor(std::span<const double> h, int64_t n, const inverse_factor_options& options);
+
+}  // namespace edgepack
