@@ -58,6 +58,13 @@ Expected<std::vector<float>> to_float_vector(const tensor& t) {
   std::vector<float> out(count);
   if (t.is_quantized()) {
     dequantize_rows(t, 0, t.rows(), out.data());
+    if (t.quant.transposed) {  // the codes hold the transpose: put elements back in tensor order
+      std::vector<float> original(count);
+      const int64_t rows = t.rows(), cols = t.cols();
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t c = 0; c < cols; ++c) original[static_cast<size_t>(c * rows + r)] = out[static_cast<size_t>(r * cols + c)];
+      out = std::move(original);
+    }
     return out;
   }
   if (!decode_float_elements(t.type, t.data.data, out.data(), count))

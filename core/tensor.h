@@ -36,9 +36,10 @@ struct tensor {
   byte_view zeros;       // quantized asymmetric: packed zero-point codes, [rows, groups]
 
   int64_t numel() const;
-  // Rows/cols of the matrix view used by quantized encodings: cols = last dim.
-  int64_t cols() const { return shape.empty() ? 1 : shape.back(); }
-  int64_t rows() const { return cols() == 0 ? 0 : numel() / cols(); }
+  // Rows/cols of the matrix view used by quantized encodings (quant_view_of; a dense tensor's
+  // default quant gives cols = last dim).
+  int64_t cols() const { return quant_view_of(shape, quant).cols; }
+  int64_t rows() const { return quant_view_of(shape, quant).rows; }
   bool is_quantized() const { return kind == encoding_kind::quantized; }
   // Bytes the tensor occupies in a file (data + scales + zeros).
   uint64_t stored_bytes() const { return data.size + scales.size + zeros.size; }

@@ -38,9 +38,11 @@ Expected<epk_part_sizes> epk_required_part_sizes(const tensor& t) {
   if (!dtype_is_float(t.type)) return bad_input("quantized tensor must decode to a float dtype, not " + std::string(dtype_name(t.type)));
   if (q.bits < 2 || q.bits > 8) return bad_input("quantized bits " + std::to_string(q.bits) + " outside 2..8");
   if (q.group_size < 0) return bad_input("negative group_size " + std::to_string(q.group_size));
-  // Matrix view: cols = last dim (1 for scalars), rows = numel / cols (0 when cols is 0).
-  const uint64_t cols = t.shape.empty() ? 1 : static_cast<uint64_t>(t.shape.back());
-  const uint64_t rows = cols == 0 ? 0 : *count / cols;
+  if (const std::string problem = quant_layout_problem(t.shape.size(), q); !problem.empty()) return bad_input(problem);
+  // Matrix view (rows * cols == count, checked above, so neither overflows).
+  const quant_matrix_view view = quant_view_of(t.shape, q);
+  const auto cols = static_cast<uint64_t>(view.cols);
+  const auto rows = static_cast<uint64_t>(view.rows);
   const uint64_t group = static_cast<uint64_t>(q.group_size);
   const uint64_t groups = group == 0 || group >= cols ? 1 : cols / group + (cols % group != 0 ? 1 : 0);
   const uint64_t scale_count = rows * groups;  // <= count: groups <= cols
@@ -79,6 +81,9 @@ ojson epk_tensor_entry_to_json(const epk_tensor_entry& entry) {
     encoding["bits"] = t.quant.bits;
     encoding["group_size"] = t.quant.group_size;
     encoding["symmetric"] = t.quant.symmetric;
+    // Written only when not the default, so files of linear-only models keep their v1.0 bytes.
+    if (t.quant.col_axis != -1) encoding["col_axis"] = t.quant.col_axis;
+    if (t.quant.transposed) encoding["transposed"] = true;
     encoding["code_dtype"] = std::string(dtype_name(t.quant.code_dtype()));
     encoding["scale_dtype"] = "F16";
   } else {
@@ -109,6 +114,12 @@ static Status encoding_from_json(const ojson& j, const std::string& path, tensor
   t.quant.bits = static_cast<int>(bits);
   EP_ASSIGN_OR_RETURN(t.quant.group_size, json_int_field(j, "group_size", path));
   EP_ASSIGN_OR_RETURN(t.quant.symmetric, json_bool_field(j, "symmetric", path));
+  if (json_optional_field(j, "col_axis") != nullptr) {
+    EP_ASSIGN_OR_RETURN(t.quant.col_axis, json_int_field(j, "col_axis", path));
+  }
+  if (json_optional_field(j, "transposed") != nullptr) {
+    EP_ASSIGN_OR_RETURN(t.quant.transposed, json_bool_field(j, "transposed", path));
+  }
   // code_dtype and scale_dtype are derived facts written for device readers; they must agree.
   EP_ASSIGN_OR_RETURN(std::string code_dtype, json_string_field(j, "code_dtype", path));
   if (code_dtype != dtype_name(t.quant.code_dtype()))

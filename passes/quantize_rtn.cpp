@@ -11,11 +11,19 @@ namespace edgepack {
 
 namespace {
 
-// Decodes one row of a dense float tensor into f32 (the caller checked the type is a float type).
-void load_row(const tensor& t, int64_t row, float* out) {
-  const int64_t cols = t.cols();
-  const std::byte* base = t.data.data + static_cast<size_t>(row * cols) * (dtype_bits(t.type) / 8);
-  decode_float_elements(t.type, base, out, static_cast<size_t>(cols));
+// Decodes row `row` of the matrix view `enc` gives the dense float tensor t into f32 (the caller
+// checked the type is a float type). Trailing-dims views are contiguous; a transposed view's row
+// is a strided column of t.
+void load_row(const tensor& t, const quant_encoding& enc, int64_t row, float* out) {
+  const size_t element_bytes = dtype_bits(t.type) / 8;
+  const quant_matrix_view view = quant_view_of(t.shape, enc);
+  if (!enc.transposed) {
+    const std::byte* base = t.data.data + static_cast<size_t>(row * view.cols) * element_bytes;
+    decode_float_elements(t.type, base, out, static_cast<size_t>(view.cols));
+    return;
+  }
+  for (int64_t c = 0; c < view.cols; ++c)
+    decode_float_elements(t.type, t.data.data + static_cast<size_t>(c * view.rows + row) * element_bytes, out + c, 1);
 }
 
 }  // namespace
@@ -24,7 +32,9 @@ Expected<tensor> quantize_tensor_rtn(const tensor& weight, const quantize_rtn_op
   if (weight.is_quantized() || !dtype_is_float(weight.type) || weight.shape.empty())
     return bad_input("only dense float tensors of rank >= 1 can be quantized");
   const quant_encoding& enc = options.encoding;
-  const int64_t rows = weight.rows(), cols = weight.cols();
+  if (const std::string problem = quant_layout_problem(weight.shape.size(), enc); !problem.empty()) return bad_input(problem);
+  const quant_matrix_view view = quant_view_of(weight.shape, enc);
+  const int64_t rows = view.rows, cols = view.cols;
   const int64_t groups = enc.groups_per_row(cols);
   // Codes are unpacked per row first, then packed in row order: the bitstream spans rows.
   std::vector<uint8_t> codes(static_cast<size_t>(rows * cols));
@@ -38,7 +48,7 @@ Expected<tensor> quantize_tensor_rtn(const tensor& weight, const quantize_rtn_op
     std::vector<float> row(static_cast<size_t>(cols));
     std::vector<uint8_t> zero_scratch(static_cast<size_t>(groups));
     for (int64_t r = begin; r < end; ++r) {
-      load_row(weight, r, row.data());
+      load_row(weight, enc, r, row.data());
       uint16_t* row_scales = reinterpret_cast<uint16_t*>(scales.data()) + r * groups;
       uint8_t* row_zeros = enc.symmetric ? zero_scratch.data() : zeros.data() + r * groups;
       const rtn_row_result result = quantize_row_rtn(row.data(), cols, enc, options.rows, codes.data() + r * cols, row_scales, row_zeros);

@@ -23,7 +23,7 @@ struct quantized_tensor_stats {
 // The per-tensor entry of the pass statistics (stored in .epk "extra" and printed by --json).
 nlohmann::json quantized_tensor_stats_json(const std::string& name, const quantized_tensor_stats& stats);
 
-// Quantizes one float matrix (f32/f16/bf16, rows = product of leading dims, cols = last dim).
+// Quantizes one float tensor (f32/f16/bf16) in the matrix view options.encoding describes.
 Expected<tensor> quantize_tensor_rtn(const tensor& weight, const quantize_rtn_options& options, quantized_tensor_stats* stats);
 
 Expected<pass_result> quantize_rtn(const model& in, const quantize_rtn_options& options);

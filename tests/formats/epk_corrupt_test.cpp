@@ -207,6 +207,20 @@ TEST_F(EpkCorrupt, CodeDtypeDisagreesWithBits) {
   expect_rejected(join_epk(image), "code_dtype: 'U4' disagrees with bits 2 (expected U2)");
 }
 
+TEST_F(EpkCorrupt, QuantLayoutThatDoesNotFitTheShape) {
+  epk_image image = split_epk(good_);
+  auto& conv = image.metadata["tensors"][tensor_index(image.metadata, "q.conv")]["encoding"];
+  conv["col_axis"] = 4;
+  expect_rejected(join_epk(image), "tensor 'q.conv'): col_axis 4 is not a dim of a rank-4 tensor");
+  image = split_epk(good_);
+  image.metadata["tensors"][tensor_index(image.metadata, "q.conv")]["encoding"]["transposed"] = true;
+  expect_rejected(join_epk(image), "transposed layout needs a 2-D tensor, not rank 4");
+  image = split_epk(good_);
+  // Moving the view changes the scale count: 9 rows x 3 groups becomes 70 rows x 1 group.
+  image.metadata["tensors"][tensor_index(image.metadata, "q.transposed")]["encoding"].erase("transposed");
+  expect_rejected(join_epk(image), "scales blob is 54 bytes, but F32 [70, 9] as w4g32_asym needs 140");
+}
+
 TEST_F(EpkCorrupt, GraphReadingAnUnknownValue) {
   epk_image image = split_epk(good_);
   image.metadata["graph"]["nodes"][0]["inputs"].push_back("ghost");

@@ -145,7 +145,8 @@ TEST(Epk, TensorsViewTheMappingAt64ByteAlignedOffsets) {
       ++views;
     }
   }
-  EXPECT_EQ(views, 4 + 8 * 2 + 4 + 3);  // dense 4; quantized 8 with data+scales, 4 asym zeros; per-channel 3
+  // dense 4; quantized 8 with data+scales, 4 asym zeros; per-channel 3; conv 2; transposed 3
+  EXPECT_EQ(views, 4 + 8 * 2 + 4 + 3 + 2 + 3);
 }
 
 TEST(Epk, WritingIsDeterministicAndStableThroughARoundTrip) {

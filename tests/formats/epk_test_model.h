@@ -53,7 +53,7 @@ inline tensor make_dense(dtype type, std::vector<int64_t> shape, std::mt19937& r
 
 // Every attribute type, symbolic/unknown dims, dense f32/f16, quantized 2/3/4/8 bits symmetric
 // and asymmetric with a tail group (172 = 5*32 + 12), per-channel, empty and scalar tensors,
-// an LLM config and a vocabulary with pieces that are not UTF-8.
+// col_axis and transposed matrix views, an LLM config and a vocabulary with pieces that are not UTF-8.
 inline model make_full_model() {
   std::mt19937 rng(1234);
   model m;
@@ -73,6 +73,16 @@ inline model make_full_model() {
     }
   }
   g.weights["q.per_channel"] = make_quantized(4, 0, false, 3, 10, rng);
+  // Matrix views other than the last dim: a Conv weight grouped over channels x taps, and a
+  // MatMul B [K, N] stored transposed.
+  tensor conv = make_quantized(4, 32, true, 5, 45, rng);
+  conv.shape = {5, 5, 3, 3};
+  conv.quant.col_axis = 1;
+  g.weights["q.conv"] = conv;
+  tensor matmul_b = make_quantized(4, 32, false, 9, 70, rng);
+  matmul_b.shape = {70, 9};
+  matmul_b.quant.transposed = true;
+  g.weights["q.transposed"] = matmul_b;
   node n;
   n.name = "mix";
   n.op_type = "Mix";
