@@ -4,6 +4,9 @@
 
 namespace edgepack {
 
+static ojson subgraph_to_json(const graph& g);
+static Expected<std::shared_ptr<const graph>> subgraph_from_json(const ojson& j, const std::string& path, int depth);
+
 // ---- attributes -------------------------------------------------------------------------------
 
 ojson attribute_to_json(const attribute_value& value) {
@@ -20,16 +23,20 @@ ojson attribute_to_json(const attribute_value& value) {
   } else if (auto* is = std::get_if<std::vector<int64_t>>(&value)) {
     out["type"] = "ints";
     out["value"] = *is;
-  } else {
+  } else if (auto* ds = std::get_if<std::vector<double>>(&value)) {
     ojson list = ojson::array();
-    for (double v : std::get<std::vector<double>>(value)) list.push_back(double_to_json(v));
+    for (double v : *ds) list.push_back(double_to_json(v));
     out["type"] = "floats";
     out["value"] = std::move(list);
+  } else {
+    const auto& body = std::get<std::shared_ptr<const graph>>(value);
+    out["type"] = "graph";
+    out["value"] = body ? subgraph_to_json(*body) : ojson(nullptr);
   }
   return out;
 }
 
-Expected<attribute_value> attribute_from_json(const ojson& j, const std::string& path) {
+Expected<attribute_value> attribute_from_json(const ojson& j, const std::string& path, int depth) {
   EP_RETURN_IF_ERROR(json_expect_object(j, path));
   EP_ASSIGN_OR_RETURN(std::string type, json_string_field(j, "type", path));
   EP_ASSIGN_OR_RETURN(const ojson* value, json_field(j, "value", path));
@@ -63,8 +70,12 @@ Expected<attribute_value> attribute_from_json(const ojson& j, const std::string&
     if (type == "ints") return attribute_value(std::move(ints));
     return attribute_value(std::move(floats));
   }
+  if (type == "graph") {
+    EP_ASSIGN_OR_RETURN(std::shared_ptr<const graph> body, subgraph_from_json(*value, value_path, depth + 1));
+    return attribute_value(std::move(body));
+  }
   return bad_input(json_path_join(path, "type") + ": unknown attribute type '" + type +
-                   "' (expected int, float, string, ints or floats)");
+                   "' (expected int, float, string, ints, floats or graph)");
 }
 
 // ---- value infos and nodes --------------------------------------------------------------------
@@ -133,7 +144,7 @@ ojson node_to_json(const node& n) {
   return out;
 }
 
-Expected<node> node_from_json(const ojson& j, const std::string& path) {
+Expected<node> node_from_json(const ojson& j, const std::string& path, int depth) {
   EP_RETURN_IF_ERROR(json_expect_object(j, path));
   node n;
   EP_ASSIGN_OR_RETURN(n.name, json_string_field(j, "name", path));
@@ -148,7 +159,7 @@ Expected<node> node_from_json(const ojson& j, const std::string& path) {
   EP_RETURN_IF_ERROR(json_expect_object(*attributes, attributes_path));
   for (const auto& [key, value] : attributes->items()) {
     // Duplicate keys cannot occur: the parser keeps one value per key.
-    EP_ASSIGN_OR_RETURN(n.attributes[key], attribute_from_json(value, json_path_join(attributes_path, key)));
+    EP_ASSIGN_OR_RETURN(n.attributes[key], attribute_from_json(value, json_path_join(attributes_path, key), depth));
   }
   return n;
 }
@@ -182,6 +193,21 @@ static Status value_infos_from_json(const ojson& object, std::string_view key, c
   return Status::ok_status();
 }
 
+// inputs, outputs and nodes: what the model's graph and a subgraph have in common.
+static Status graph_body_from_json(const ojson& j, const std::string& path, int depth, graph& g) {
+  EP_RETURN_IF_ERROR(value_infos_from_json(j, "inputs", path, g.inputs));
+  EP_RETURN_IF_ERROR(value_infos_from_json(j, "outputs", path, g.outputs));
+  EP_ASSIGN_OR_RETURN(const ojson* nodes, json_field(j, "nodes", path));
+  const std::string nodes_path = json_path_join(path, "nodes");
+  EP_RETURN_IF_ERROR(json_expect_array(*nodes, nodes_path));
+  g.nodes.reserve(nodes->size());
+  for (size_t i = 0; i < nodes->size(); ++i) {
+    EP_ASSIGN_OR_RETURN(node n, node_from_json((*nodes)[i], json_path_index(nodes_path, i), depth));
+    g.nodes.push_back(std::move(n));
+  }
+  return Status::ok_status();
+}
+
 Expected<graph> graph_from_json(const ojson& j, const std::string& path) {
   EP_RETURN_IF_ERROR(json_expect_object(j, path));
   graph g;
@@ -192,17 +218,30 @@ Expected<graph> graph_from_json(const ojson& j, const std::string& path) {
   for (const auto& [domain, version] : opsets->items()) {
     EP_ASSIGN_OR_RETURN(g.opset_imports[domain], json_to_int(version, json_path_join(opsets_path, domain)));
   }
-  EP_RETURN_IF_ERROR(value_infos_from_json(j, "inputs", path, g.inputs));
-  EP_RETURN_IF_ERROR(value_infos_from_json(j, "outputs", path, g.outputs));
-  EP_ASSIGN_OR_RETURN(const ojson* nodes, json_field(j, "nodes", path));
-  const std::string nodes_path = json_path_join(path, "nodes");
-  EP_RETURN_IF_ERROR(json_expect_array(*nodes, nodes_path));
-  g.nodes.reserve(nodes->size());
-  for (size_t i = 0; i < nodes->size(); ++i) {
-    EP_ASSIGN_OR_RETURN(node n, node_from_json((*nodes)[i], json_path_index(nodes_path, i)));
-    g.nodes.push_back(std::move(n));
-  }
+  EP_RETURN_IF_ERROR(graph_body_from_json(j, path, 0, g));
   return g;
+}
+
+static ojson subgraph_to_json(const graph& g) {
+  ojson inputs = ojson::array(), outputs = ojson::array(), nodes = ojson::array();
+  for (const auto& v : g.inputs) inputs.push_back(value_info_to_json(v));
+  for (const auto& v : g.outputs) outputs.push_back(value_info_to_json(v));
+  for (const auto& n : g.nodes) nodes.push_back(node_to_json(n));
+  ojson out = ojson::object();
+  out["inputs"] = std::move(inputs);
+  out["outputs"] = std::move(outputs);
+  out["nodes"] = std::move(nodes);
+  return out;
+}
+
+static Expected<std::shared_ptr<const graph>> subgraph_from_json(const ojson& j, const std::string& path, int depth) {
+  if (depth > max_subgraph_depth)
+    return bad_input(path + ": subgraphs nest deeper than " + std::to_string(max_subgraph_depth) + " levels");
+  EP_RETURN_IF_ERROR(json_expect_object(j, path));
+  auto g = std::make_shared<graph>();
+  g->opset_imports.clear();  // a subgraph uses its model's opsets
+  EP_RETURN_IF_ERROR(graph_body_from_json(j, path, depth, *g));
+  return std::shared_ptr<const graph>(std::move(g));
 }
 
 // ---- text check -------------------------------------------------------------------------------
@@ -221,21 +260,35 @@ static Status check_value_infos(const std::vector<value_info>& infos, const std:
   return Status::ok_status();
 }
 
-Status check_model_text(const model& m) {
-  const graph& g = m.g;
-  for (const auto& [domain, version] : g.opset_imports) EP_RETURN_IF_ERROR(check_text(domain, "graph.opset_imports"));
-  EP_RETURN_IF_ERROR(check_value_infos(g.inputs, "graph.inputs"));
-  EP_RETURN_IF_ERROR(check_value_infos(g.outputs, "graph.outputs"));
+static Status check_graph_text(const graph& g, const std::string& path) {
+  EP_RETURN_IF_ERROR(check_value_infos(g.inputs, json_path_join(path, "inputs")));
+  EP_RETURN_IF_ERROR(check_value_infos(g.outputs, json_path_join(path, "outputs")));
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const node& n = g.nodes[i];
-    const std::string p = json_path_index("graph.nodes", i);
+    const std::string p = json_path_index(json_path_join(path, "nodes"), i);
     EP_RETURN_IF_ERROR(check_text(n.name, json_path_join(p, "name")));
     EP_RETURN_IF_ERROR(check_text(n.op_type, json_path_join(p, "op_type")));
     EP_RETURN_IF_ERROR(check_text(n.domain, json_path_join(p, "domain")));
     for (const auto& s : n.inputs) EP_RETURN_IF_ERROR(check_text(s, json_path_join(p, "inputs")));
     for (const auto& s : n.outputs) EP_RETURN_IF_ERROR(check_text(s, json_path_join(p, "outputs")));
-    for (const auto& [key, value] : n.attributes) EP_RETURN_IF_ERROR(check_text(key, json_path_join(p, "attributes")));
+    for (const auto& [key, value] : n.attributes) {
+      EP_RETURN_IF_ERROR(check_text(key, json_path_join(p, "attributes")));
+      const auto* body = std::get_if<std::shared_ptr<const graph>>(&value);
+      if (body == nullptr || *body == nullptr) continue;
+      const std::string body_path = json_path_join(json_path_join(json_path_join(p, "attributes"), key), "value");
+      if (!(*body)->weights.empty())
+        return bad_input(body_path + ": subgraph of node '" + n.name + "' holds weights ('" + (*body)->weights.begin()->first +
+                         "'); .epk keeps every weight in the tensor table (hoist_subgraph_weights)");
+      EP_RETURN_IF_ERROR(check_graph_text(**body, body_path));
+    }
   }
+  return Status::ok_status();
+}
+
+Status check_model_text(const model& m) {
+  const graph& g = m.g;
+  for (const auto& [domain, version] : g.opset_imports) EP_RETURN_IF_ERROR(check_text(domain, "graph.opset_imports"));
+  EP_RETURN_IF_ERROR(check_graph_text(g, "graph"));
   for (const auto& [name, weight] : g.weights) EP_RETURN_IF_ERROR(check_text(name, "tensors"));
   if (m.llm) EP_RETURN_IF_ERROR(check_text(m.llm->architecture, "llm_config.architecture"));
   for (size_t i = 0; i < m.sources.size(); ++i)

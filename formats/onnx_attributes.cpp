@@ -55,6 +55,8 @@ Expected<attribute_value> scalar_tensor_attribute(const onnx::AttributeProto& a,
 
 }  // namespace
 
+bool is_graph_attribute(const onnx::AttributeProto& a) { return attribute_type(a) == onnx::AttributeProto::GRAPH; }
+
 Expected<attribute_value> convert_attribute(const onnx::AttributeProto& a, const std::string& node_what, onnx_external_files& files) {
   using A = onnx::AttributeProto;
   const std::string what = node_what + " attribute '" + a.name() + "'";
@@ -66,8 +68,8 @@ Expected<attribute_value> convert_attribute(const onnx::AttributeProto& a, const
     case A::INTS: return attribute_value(std::vector<int64_t>(a.ints().begin(), a.ints().end()));
     case A::FLOATS: return attribute_value(std::vector<double>(a.floats().begin(), a.floats().end()));
     case A::TENSOR: return scalar_tensor_attribute(a, what, files);
-    case A::GRAPH:
-    case A::GRAPHS: return bad_input("subgraphs (If/Loop) are not supported yet: " + what);
+    case A::GRAPH: return bad_input(what + ": subgraph attributes are converted by the graph reader");
+    case A::GRAPHS: return bad_input(what + ": lists of subgraphs (GRAPHS attributes) are not supported");
     case A::UNDEFINED: return bad_input(what + ": has no type and no value");
     default:
       return bad_input(what + ": attributes of type " + A::AttributeType_Name(attribute_type(a)) + " are not supported yet");

@@ -23,9 +23,16 @@ std::string elem_type_text(int id) {
   return (name.empty() ? std::string("unknown") : name) + " (ONNX type " + std::to_string(id) + ")";
 }
 
-Expected<value_info> convert_value_info(const onnx::ValueInfoProto& v, const std::string& role) {
+// Subgraph inputs and outputs may leave their type out (ONNX infers it from the enclosing node);
+// with `untyped_ok` such a value becomes f32 of unknown rank, which the runtime does not check.
+Expected<value_info> convert_value_info(const onnx::ValueInfoProto& v, const std::string& role, bool untyped_ok = false) {
   if (v.name().empty()) return bad_input(role + " without a name");
   const std::string what = role + " '" + v.name() + "'";
+  if (untyped_ok && (!v.has_type() || (v.type().has_tensor_type() && v.type().tensor_type().elem_type() == 0 && !v.type().tensor_type().has_shape()))) {
+    value_info out;
+    out.name = v.name();
+    return out;
+  }
   if (!v.has_type() || !v.type().has_tensor_type())
     return bad_input(what + ": only tensor types are supported (no sequences, maps or optionals)");
   const auto& tt = v.type().tensor_type();
@@ -85,7 +92,20 @@ Status read_opsets(const onnx::ModelProto& mp, graph& g) {
   return Status::ok_status();
 }
 
-Status read_nodes(const onnx::GraphProto& gp, graph& g, onnx_external_files& files) {
+Expected<graph> convert_graph(const onnx::GraphProto& gp, onnx_external_files& files, int depth);
+
+// A GRAPH attribute: the subgraph, converted with the same rules as the main graph.
+Expected<std::shared_ptr<const graph>> convert_subgraph(const onnx::AttributeProto& a, const std::string& what, onnx_external_files& files,
+                                                        int depth) {
+  if (depth > max_subgraph_depth)
+    return bad_input(what + ": subgraphs nest deeper than " + std::to_string(max_subgraph_depth) + " levels");
+  if (!a.has_g()) return bad_input(what + ": GRAPH attribute holds no graph");
+  auto body = convert_graph(a.g(), files, depth);
+  if (!body.ok()) return body.status().with_context(what);
+  return std::shared_ptr<const graph>(std::make_shared<graph>(std::move(*body)));
+}
+
+Status read_nodes(const onnx::GraphProto& gp, graph& g, onnx_external_files& files, int depth) {
   for (int i = 0; i < gp.node_size(); ++i) {
     const auto& np = gp.node(i);
     node n;
@@ -103,7 +123,12 @@ Status read_nodes(const onnx::GraphProto& gp, graph& g, onnx_external_files& fil
     n.inputs.assign(np.input().begin(), np.input().end());
     n.outputs.assign(np.output().begin(), np.output().end());
     for (const auto& a : np.attribute()) {
-      EP_ASSIGN_OR_RETURN(attribute_value value, convert_attribute(a, what, files));
+      attribute_value value;
+      if (is_graph_attribute(a)) {
+        EP_ASSIGN_OR_RETURN(value, convert_subgraph(a, what + " attribute '" + a.name() + "'", files, depth + 1));
+      } else {
+        EP_ASSIGN_OR_RETURN(value, convert_attribute(a, what, files));
+      }
       if (!n.attributes.emplace(a.name(), std::move(value)).second) return bad_input(what + ": attribute '" + a.name() + "' appears twice");
     }
     g.nodes.push_back(std::move(n));
@@ -128,19 +153,30 @@ Status check_topological_order(const graph& g) {
                        later.op_type + ") produces " + (it->second == i ? "itself" : "later") +
                        ": the nodes form a cycle or are not in topological order");
     }
+    // A body's outer-scope reads count as reads of the node that holds it.
+    for (const auto& [key, value] : g.nodes[i].attributes) {
+      const auto* body = std::get_if<std::shared_ptr<const graph>>(&value);
+      if (body == nullptr || *body == nullptr) continue;
+      EP_RETURN_IF_ERROR(check_topological_order(**body).with_context("node '" + g.nodes[i].name + "' (" + g.nodes[i].op_type +
+                                                                      ") attribute '" + key + "'"));
+      for (const auto& in : (*body)->outer_references()) {
+        const auto it = producer.find(in);
+        if (it == producer.end() || it->second < i || g.weights.count(in)) continue;
+        const node& later = g.nodes[it->second];
+        return bad_input("node '" + g.nodes[i].name + "' (" + g.nodes[i].op_type + ") attribute '" + key + "' reads '" + in +
+                         "', which node '" + later.name + "' (" + later.op_type + ") produces " + (it->second == i ? "itself" : "later") +
+                         ": the nodes form a cycle or are not in topological order");
+      }
+    }
   }
   return Status::ok_status();
 }
 
-Expected<model> convert(const onnx::ModelProto& mp, const std::string& base_dir) {
-  model m;
-  m.format = "onnx";
-  graph& g = m.g;
-  EP_RETURN_IF_ERROR(read_opsets(mp, g));
-  if (!mp.has_graph()) return bad_input("the model has no graph");
-  const auto& gp = mp.graph();
+// One graph's initializers, inputs, nodes and outputs. depth 0 is the model's graph; subgraph
+// inputs and outputs may be untyped.
+Expected<graph> convert_graph(const onnx::GraphProto& gp, onnx_external_files& files, int depth) {
+  graph g;
   if (gp.sparse_initializer_size() > 0) return bad_input("sparse initializer '" + gp.sparse_initializer(0).values().name() + "' is not supported");
-  onnx_external_files files{base_dir, {}};
   for (const auto& init : gp.initializer()) {
     if (init.name().empty()) return bad_input("an initializer has no name");
     const std::string what = "initializer '" + init.name() + "'";
@@ -148,21 +184,36 @@ Expected<model> convert(const onnx::ModelProto& mp, const std::string& base_dir)
     EP_ASSIGN_OR_RETURN(tensor t, decode_onnx_tensor(init, what, files));
     g.weights.emplace(init.name(), std::move(t));
   }
+  const bool sub = depth > 0;
   for (const auto& in : gp.input()) {
     if (const tensor* w = g.find_weight(in.name())) {
       EP_RETURN_IF_ERROR(check_input_matches_weight(in, *w));
       continue;  // an initializer, not something the caller feeds
     }
-    EP_ASSIGN_OR_RETURN(value_info v, convert_value_info(in, "graph input"));
+    EP_ASSIGN_OR_RETURN(value_info v, convert_value_info(in, sub ? "subgraph input" : "graph input", sub));
     g.inputs.push_back(std::move(v));
   }
-  EP_RETURN_IF_ERROR(read_nodes(gp, g, files));
+  EP_RETURN_IF_ERROR(read_nodes(gp, g, files, depth));
   for (const auto& out : gp.output()) {
-    EP_ASSIGN_OR_RETURN(value_info v, convert_value_info(out, "graph output"));
+    EP_ASSIGN_OR_RETURN(value_info v, convert_value_info(out, sub ? "subgraph output" : "graph output", sub));
     g.outputs.push_back(std::move(v));
   }
-  EP_RETURN_IF_ERROR(check_topological_order(g));
-  EP_RETURN_IF_ERROR(g.validate());
+  return g;
+}
+
+Expected<model> convert(const onnx::ModelProto& mp, const std::string& base_dir) {
+  model m;
+  m.format = "onnx";
+  EP_RETURN_IF_ERROR(read_opsets(mp, m.g));
+  if (!mp.has_graph()) return bad_input("the model has no graph");
+  onnx_external_files files{base_dir, {}};
+  auto opsets = std::move(m.g.opset_imports);
+  EP_ASSIGN_OR_RETURN(m.g, convert_graph(mp.graph(), files, 0));
+  m.g.opset_imports = std::move(opsets);
+  EP_RETURN_IF_ERROR(check_topological_order(m.g));
+  EP_RETURN_IF_ERROR(m.g.validate());
+  // Subgraph initializers and Constants join the model's weight table (see core/graph.h).
+  EP_RETURN_IF_ERROR(hoist_subgraph_weights(m.g));
   return m;
 }
 

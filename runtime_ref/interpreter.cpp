@@ -13,37 +13,142 @@ static Expected<tensor> decode_weight(const std::string& name, const tensor& wei
   return tensor::from_values<float>(dtype::f32, weight.shape, std::span<const float>(*values));
 }
 
+struct interpreter::compiled_graph {
+  std::shared_ptr<const graph> owner;  // keeps `g` alive
+  const graph* g = nullptr;
+  std::vector<kernel_function> kernels;                                                  // per node
+  std::vector<std::vector<std::string>> frees;                                           // per node: values whose last use it is
+  std::vector<std::map<std::string, std::shared_ptr<const compiled_graph>>> bodies;  // per node: subgraph attributes
+};
+
+namespace {
+
+using compiled_graph = interpreter::compiled_graph;
+
+// Where a name resolves: this graph's values, then its weights, then the enclosing scopes.
+struct scope {
+  const tensor_map* values;
+  const graph* g;
+  const scope* parent;
+
+  const tensor* find(const std::string& name) const {
+    for (const scope* s = this; s != nullptr; s = s->parent) {
+      if (auto it = s->values->find(name); it != s->values->end()) return &it->second;
+      if (const tensor* w = s->g->find_weight(name)) return w;
+    }
+    return nullptr;
+  }
+};
+
+Expected<std::shared_ptr<const graph>> decode_weights(std::shared_ptr<const graph> g) {
+  bool needed = false;
+  for (const auto& [name, weight] : g->weights)
+    needed = needed || weight.is_quantized() || weight.type == dtype::f16 || weight.type == dtype::bf16 || weight.type == dtype::f64;
+  if (!needed) return g;
+  auto decoded = std::make_shared<graph>(*g);
+  for (auto& [name, weight] : decoded->weights) {
+    EP_ASSIGN_OR_RETURN(weight, decode_weight(name, weight));
+  }
+  return std::shared_ptr<const graph>(std::move(decoded));
+}
+
+// `where` is "" for the model's graph, else the node path of the subgraph ("'Loop_0'.body").
+Expected<std::shared_ptr<const compiled_graph>> compile(std::shared_ptr<const graph> source, const std::string& where,
+                                                        std::set<std::string>& unsupported) {
+  auto c = std::make_shared<compiled_graph>();
+  EP_ASSIGN_OR_RETURN(c->owner, decode_weights(std::move(source)));
+  c->g = c->owner.get();
+  const graph& g = *c->g;
+  c->bodies.resize(g.nodes.size());
+  // Last use of every value, so memory stays bounded by the live set. A body's outer-scope reads
+  // are uses by the node that holds it.
+  std::map<std::string, size_t> last_use;
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const node& n = g.nodes[i];
+    kernel_function k = find_kernel(n.domain, n.op_type);
+    if (k == nullptr)
+      unsupported.insert(n.op_type + (n.domain.empty() ? "" : " (domain " + n.domain + ")") + (where.empty() ? "" : " (in " + where + ")"));
+    c->kernels.push_back(k);
+    for (const auto& in : n.inputs) last_use[in] = i;
+    for (const auto& [key, value] : n.attributes) {
+      const auto* body = std::get_if<std::shared_ptr<const graph>>(&value);
+      if (body == nullptr || *body == nullptr) continue;
+      const std::string path = (where.empty() ? "" : where + "/") + "'" + n.name + "'." + key;
+      EP_ASSIGN_OR_RETURN(c->bodies[i][key], compile(*body, path, unsupported));
+      for (const auto& name : (*body)->outer_references()) last_use[name] = i;
+    }
+  }
+  std::set<std::string> keep;
+  for (const auto& out : g.outputs) keep.insert(out.name);
+  c->frees.resize(g.nodes.size());
+  for (const auto& [name, index] : last_use) {
+    if (name.empty() || keep.count(name) || g.weights.count(name)) continue;
+    c->frees[index].push_back(name);
+  }
+  return std::shared_ptr<const compiled_graph>(std::move(c));
+}
+
+// Runs the nodes of `c` over `values` (graph inputs already bound) and returns its outputs in order.
+Expected<std::vector<tensor>> run_graph(const compiled_graph& c, tensor_map& values, const scope* outer) {
+  const graph& g = *c.g;
+  const scope here{&values, &g, outer};
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const node& n = g.nodes[i];
+    kernel_io io{n, {}, {}, nullptr};
+    for (const auto& name : n.inputs) io.inputs.push_back(name.empty() ? nullptr : here.find(name));
+    io.outputs.resize(n.outputs.size());
+    subgraph_runner runner;
+    if (!c.bodies[i].empty()) {
+      runner = [&c, &here, i](const std::string& attribute, std::span<const tensor* const> inputs) -> Expected<std::vector<tensor>> {
+        const auto it = c.bodies[i].find(attribute);
+        const node& holder = c.g->nodes[i];
+        if (it == c.bodies[i].end()) return bad_input("node '" + holder.name + "' (" + holder.op_type + "): has no subgraph '" + attribute + "'");
+        const compiled_graph& body = *it->second;
+        if (inputs.size() != body.g->inputs.size())
+          return internal_error("node '" + holder.name + "': subgraph '" + attribute + "' takes " + std::to_string(body.g->inputs.size()) +
+                                " inputs, got " + std::to_string(inputs.size()));
+        tensor_map body_values;
+        for (size_t k = 0; k < inputs.size(); ++k) {
+          if (inputs[k] == nullptr) return internal_error("node '" + holder.name + "': subgraph input " + std::to_string(k) + " is missing");
+          body_values[body.g->inputs[k].name] = *inputs[k];
+        }
+        auto result = run_graph(body, body_values, &here);
+        if (!result.ok()) return result.status().with_context("node '" + holder.name + "' (" + holder.op_type + ") " + attribute);
+        return result;
+      };
+      io.run_subgraph = &runner;
+    }
+    EP_RETURN_IF_ERROR(c.kernels[i](io));
+    for (size_t o = 0; o < n.outputs.size(); ++o) {
+      if (!n.outputs[o].empty()) values[n.outputs[o]] = std::move(io.outputs[o]);
+    }
+    for (const auto& name : c.frees[i]) values.erase(name);
+  }
+  std::vector<tensor> outputs;
+  outputs.reserve(g.outputs.size());
+  for (const auto& out : g.outputs) {
+    const tensor* t = here.find(out.name);
+    if (t == nullptr) return internal_error("graph output '" + out.name + "' was not computed");
+    outputs.push_back(*t);
+  }
+  return outputs;
+}
+
+}  // namespace
+
 Expected<interpreter> interpreter::create(const graph& g) {
   EP_RETURN_IF_ERROR(g.validate());
-  interpreter result;
   std::set<std::string> unsupported;
-  for (const auto& n : g.nodes) {
-    kernel_function k = find_kernel(n.domain, n.op_type);
-    if (k == nullptr) unsupported.insert(n.op_type + (n.domain.empty() ? "" : " (domain " + n.domain + ")"));
-    result.kernels_.push_back(k);
-  }
+  auto main = compile(std::make_shared<graph>(g), "", unsupported);
+  if (!main.ok()) return main.status();
   if (!unsupported.empty()) {
     std::string list;
     for (const auto& op : unsupported) list += (list.empty() ? "" : ", ") + op;
     return bad_input("unsupported operators: " + list);
   }
-  auto decoded = std::make_shared<graph>(g);
-  for (auto& [name, weight] : decoded->weights) {
-    EP_ASSIGN_OR_RETURN(weight, decode_weight(name, weight));
-  }
-  result.graph_ = decoded;
-
-  // Last use of every intermediate value, so memory stays bounded by the live set.
-  std::map<std::string, size_t> last_use;
-  for (size_t i = 0; i < g.nodes.size(); ++i)
-    for (const auto& in : g.nodes[i].inputs) last_use[in] = i;
-  std::set<std::string> keep;
-  for (const auto& out : g.outputs) keep.insert(out.name);
-  result.frees_.resize(g.nodes.size());
-  for (const auto& [name, index] : last_use) {
-    if (name.empty() || keep.count(name) || g.weights.count(name)) continue;
-    result.frees_[index].push_back(name);
-  }
+  interpreter result;
+  result.main_ = *main;
+  result.graph_ = std::shared_ptr<const graph>(result.main_, result.main_->g);
   return result;
 }
 
@@ -66,30 +171,9 @@ Expected<tensor_map> interpreter::run(const tensor_map& inputs) const {
     }
     values[info.name] = it->second;
   }
-  for (size_t i = 0; i < g.nodes.size(); ++i) {
-    const node& n = g.nodes[i];
-    kernel_io io{n, {}, {}};
-    for (const auto& name : n.inputs) {
-      if (name.empty()) {
-        io.inputs.push_back(nullptr);
-        continue;
-      }
-      auto v = values.find(name);
-      if (v != values.end()) {
-        io.inputs.push_back(&v->second);
-        continue;
-      }
-      io.inputs.push_back(g.find_weight(name));
-    }
-    io.outputs.resize(n.outputs.size());
-    EP_RETURN_IF_ERROR(kernels_[i](io));
-    for (size_t o = 0; o < n.outputs.size(); ++o) {
-      if (!n.outputs[o].empty()) values[n.outputs[o]] = std::move(io.outputs[o]);
-    }
-    for (const auto& name : frees_[i]) values.erase(name);
-  }
+  EP_ASSIGN_OR_RETURN(std::vector<tensor> outputs, run_graph(*main_, values, nullptr));
   tensor_map result;
-  for (const auto& out : g.outputs) result[out.name] = values.at(out.name);
+  for (size_t o = 0; o < g.outputs.size(); ++o) result[g.outputs[o].name] = std::move(outputs[o]);
   return result;
 }
 

@@ -13,9 +13,9 @@ using tensor_map = std::map<std::string, tensor>;
 
 class interpreter {
  public:
-  // Checks that every op has a kernel (listing all unsupported ops at once) and decodes encoded
-  // weights to f32. The model must outlive the interpreter only for its weights' storage, which
-  // the interpreter shares.
+  // Checks that every op has a kernel (listing all unsupported ops at once, subgraphs included,
+  // naming the node path of those inside If/Loop bodies) and decodes encoded weights to f32. The
+  // model must outlive the interpreter only for its weights' storage, which the interpreter shares.
   static Expected<interpreter> create(const graph& g);
 
   // Runs the graph. Every graph input must be given; returns every graph output.
@@ -23,10 +23,12 @@ class interpreter {
 
   const graph& program() const { return *graph_; }
 
+  // One graph (the model's or a subgraph) prepared to run; defined in interpreter.cpp.
+  struct compiled_graph;
+
  private:
-  std::shared_ptr<const graph> graph_;          // copy of the graph with decoded f32 weights
-  std::vector<kernel_function> kernels_;        // per node
-  std::vector<std::vector<std::string>> frees_;  // per node: values whose last use is this node
+  std::shared_ptr<const graph> graph_;  // copy of the graph with decoded f32 weights
+  std::shared_ptr<const compiled_graph> main_;
 };
 
 }  // namespace edgepack

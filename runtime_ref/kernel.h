@@ -2,7 +2,9 @@
 // Kernels see only dense f32 / i64 tensors: the interpreter decodes every encoded weight
 // (f16, bf16, quantized) to f32 once per session with the reference decoder.
 #pragma once
+#include <functional>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "core/graph.h"
@@ -11,10 +13,16 @@
 
 namespace edgepack {
 
+// Runs one of the node's subgraph attributes (If branches, Loop body) in the scope of the node:
+// `inputs` bind to the body's graph inputs in order, outer-scope values stay visible, and the
+// body's outputs come back in order. The interpreter provides it; control-flow kernels use it.
+using subgraph_runner = std::function<Expected<std::vector<tensor>>(const std::string& attribute, std::span<const tensor* const> inputs)>;
+
 struct kernel_io {
   const node& op;
   std::vector<const tensor*> inputs;  // nullptr for an omitted optional input
   std::vector<tensor> outputs;        // one per node output; the kernel fills them
+  const subgraph_runner* run_subgraph = nullptr;  // set for nodes with subgraph attributes
 
   const tensor* input(size_t i) const { return i < inputs.size() ? inputs[i] : nullptr; }
   // Error naming the node: "node 'x' (Gemm): <message>".

@@ -29,7 +29,7 @@ inline op_run run_op(const std::string& op_type, std::vector<const tensor*> inpu
   for (size_t i = 0; i < inputs.size(); ++i) n.inputs.push_back(inputs[i] ? "in" + std::to_string(i) : "");
   for (size_t i = 0; i < output_count; ++i) n.outputs.push_back("out" + std::to_string(i));
   n.attributes = std::move(attributes);
-  kernel_io io{n, inputs, {}};
+  kernel_io io{n, inputs, {}, nullptr};
   io.outputs.resize(output_count);
   kernel_function k = find_kernel("", op_type);
   EXPECT_NE(k, nullptr);
