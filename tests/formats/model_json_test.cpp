@@ -70,7 +70,7 @@ TEST(ModelJson, ErrorsNameTheJsonPath) {
 
   n["attributes"]["epsilon"] = {{"type", "tensor"}, {"value", 1}};
   EXPECT_EQ(node_from_json(n, "graph.nodes[3]").status().message(),
-            "graph.nodes[3].attributes.epsilon.type: unknown attribute type 'tensor' (expected int, float, string, ints or floats)");
+            "graph.nodes[3].attributes.epsilon.type: unknown attribute type 'tensor' (expected int, float, string, ints, floats or graph)");
   n.erase("attributes");
   EXPECT_EQ(node_from_json(n, "graph.nodes[3]").status().message(), "graph.nodes[3].attributes: missing");
   n["attributes"] = ojson::object();

@@ -79,14 +79,14 @@ TEST(OnnxReaderError, GraphInputDisagreesWithInitializer) {
   expect_bad(parse(typed), "graph input 'w': declared as INT64 (ONNX type 7) but its initializer is F32");
 }
 
-TEST(OnnxReaderError, SubgraphsAreNotSupportedYet) {
+TEST(OnnxReaderError, IfWithoutElseBranch) {
   auto mp = add_model();
   auto* n = add_node(mp.mutable_graph(), "If", {"x"}, {"z"}, "branch");
   auto* a = n->add_attribute();
   a->set_name("then_branch");
   a->set_type(onnx::AttributeProto::GRAPH);
   a->mutable_g()->set_name("then");
-  expect_bad(parse(mp), "subgraphs (If/Loop) are not supported yet: node 'branch' (If) attribute 'then_branch'");
+  expect_bad(parse(mp), "node 'branch' (If): has no subgraph attribute 'else_branch'");
 }
 
 TEST(OnnxReaderError, OpsetOutsideRange) {

@@ -288,11 +288,19 @@ TEST(OnnxReaderE2e, Stories260K) {
   EXPECT_EQ(ints + floats, ops["ConstantOfShape"]);
 }
 
-TEST(OnnxReaderE2e, SileroVadNeedsSubgraphs) {
+TEST(OnnxReaderE2e, SileroVadReadsSubgraphs) {
   EP_REQUIRE_SHARED();
   auto m = read_onnx((testing::shared_dir() / "models/silero-vad/silero_vad_legacy.onnx").string());
-  expect_bad(m, "subgraphs (If/Loop) are not supported yet: node '");
-  std::cout << m.status().message() << "\n";
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  int ifs = 0;
+  for (const auto& n : m->g.nodes) {
+    if (n.op_type != "If") continue;
+    ++ifs;
+    ASSERT_NE(n.graph_attr("then_branch"), nullptr);
+    ASSERT_NE(n.graph_attr("else_branch"), nullptr);
+    EXPECT_TRUE(n.graph_attr("then_branch")->weights.empty()) << "subgraph weights are hoisted";
+  }
+  EXPECT_GT(ifs, 0);
 }
 
 }  // namespace
