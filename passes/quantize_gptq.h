@@ -1,0 +1,59 @@
+// GPTQ over a whole model, "true sequential": the selected linear weights are quantized stage by
+// stage in graph order, each stage calibrated on the outputs of the already-quantized stages before
+// it (docs/quantization.md, "GPTQ on a model").
+//
+// Stages. A selected weight W is the B input of Gemm nodes (transB = 1, transA = 0) that all read
+// the same activation X [rows, in]; weights read with the same X share one Hessian and form one
+// stage (q/k/v, then o, then gate/up, then down in a Llama block). Stages are ordered by their
+// first Gemm in the graph.
+//
+// Driving. Every calibration window carries its state: the values live at the current node
+// (runtime_ref/graph_segment.h). For each stage the nodes from the previous stage's first Gemm up to
+// this stage's first Gemm run on every window (with the earlier stages' weights already
+// quantized, decoded as the interpreter decodes them), X of each window is streamed into one
+// hessian_accumulator (only this stage's Hessian is held), then each weight of the stage is
+// quantized by gptq_quantize and replaces the float weight for the next stages. Each node runs
+// once per window in total, as in one forward pass.
+//
+// Weights that are not Gemm transB=1 B inputs (Conv, MatMul views, --include'd tensors) are
+// quantized by RTN and say so in their stats ("method": "rtn").
+#pragma once
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/model.h"
+#include "passes/gptq.h"
+#include "runtime_ref/interpreter.h"
+
+namespace edgepack {
+
+struct quantize_gptq_options {
+  // The weights to quantize and the encoding of each (already in the weight's matrix view).
+  std::map<std::string, quant_encoding> weights;
+  gptq_options layer;        // damp, block_size, act_order, static_groups, scale_search_steps; encoding is per weight
+  int threads = 0;           // windows run in parallel, Hessian and GPTQ tiles too; results do not depend on it
+  // Called after each stage: (stages done, stages in all, a line describing the stage).
+  std::function<void(int64_t, int64_t, const std::string&)> progress;
+};
+
+struct quantize_gptq_result {
+  std::map<std::string, tensor> quantized;  // name -> quantized tensor
+  nlohmann::json tensors = nlohmann::json::array();  // per-tensor stats, name order
+  int64_t stages = 0;
+  int64_t windows = 0;
+  double seconds_forward = 0, seconds_hessian = 0, seconds_quantize = 0;
+};
+
+// `windows`: one map of graph inputs per calibration window (for LLMs: input_ids, position_ids and
+// empty KV caches, see fill_llm_default_inputs). The model itself is not modified.
+Expected<quantize_gptq_result> quantize_gptq_model(const model& m, const std::vector<tensor_map>& windows, const quantize_gptq_options& options);
+
+// The relative output error ||(W - Q) X|| / ||W X|| over rows x of a Hessian H = c * sum x x^T
+// (the constant cancels): sqrt(tr(E H E^T) / tr(W H W^T)).
+double relative_output_error(std::span<const float> w, std::span<const float> q, int64_t rows, int64_t cols, std::span<const double> hessian);
+
+}  // namespace edgepack
