@@ -72,6 +72,12 @@ Status kernel_resize(kernel_io& io) {
       const double size = std::floor(static_cast<double>(x.shape[d]) * s);
       if (size >= 9e15) return io.fail("scaled size of dim " + std::to_string(d) + " is too large");
       axes[d].out = static_cast<int64_t>(size);
+      // align_corners divides by (length_resized - 1): ONNX's reference takes length_resized =
+      // in * scale, ONNX Runtime the integer output size. They differ when in * scale is not
+      // whole, so that case is refused rather than answered one way.
+      if (transform == "align_corners" && size != static_cast<double>(x.shape[d]) * s)
+        return io.fail("align_corners with scales that do not give a whole output size on dim " + std::to_string(d) +
+                       " is ambiguous (ONNX's reference and ONNX Runtime disagree); give sizes instead");
     }
   } else {
     EP_RETURN_IF_ERROR(io.require_type(3, dtype::i64));
