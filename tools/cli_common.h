@@ -34,5 +34,6 @@ void register_quantize(CLI::App& app, int& exit_code);
 void register_run(CLI::App& app, int& exit_code);
 void register_eval(CLI::App& app, int& exit_code);
 void register_verify(CLI::App& app, int& exit_code);
+void register_export(CLI::App& app, int& exit_code);
 
 }  // namespace edgepack::cli

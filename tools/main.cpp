@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   cli::register_run(app, exit_code);
   cli::register_eval(app, exit_code);
   cli::register_verify(app, exit_code);
+  cli::register_export(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
