@@ -1,0 +1,129 @@
+#include "tools/cmd_quantize_gptq.h"
+
+#include <chrono>
+
+#include "calibration/calib_windows.h"
+#include "calibration/text_source.h"
+#include "passes/quantize_gptq.h"
+#include "passes/scheme.h"
+#include "runtime_ref/llm_session.h"
+#include "tools/progress.h"
+
+namespace edgepack::cli {
+
+void add_gptq_options(CLI::App& cmd, gptq_cli_args& args) {
+  cmd.add_option("--calib", args.calib, "GPTQ: UTF-8 calibration text, cut into token windows with the model's tokenizer");
+  cmd.add_option("--calib-range", args.calib_range, "GPTQ: character range BEGIN:END of --calib (e.g. :200000); keep it disjoint from eval --range");
+  cmd.add_option("--calib-windows", args.calib_windows, "GPTQ: JSON file with explicit token windows {\"windows\": [[ids...], ...]} instead of --calib");
+  cmd.add_option("--calib-samples", args.calib_samples, "GPTQ: calibration windows")->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
+  cmd.add_option("--calib-seq", args.calib_seq, "GPTQ: tokens per window, BOS first")->capture_default_str()->check(CLI::Range(int64_t{2}, int64_t{1} << 20));
+  cmd.add_option("--calib-seed", args.calib_seed, "GPTQ: seed of the random window starts")->capture_default_str();
+  cmd.add_option("--calib-sampling", args.calib_sampling, "GPTQ: random (seeded starts) or sequential (consecutive windows)")->capture_default_str();
+  cmd.add_option("--damp", args.damp, "GPTQ: dampening, fraction of the mean Hessian diagonal")->capture_default_str()->check(CLI::Range(0.0, 1e4));
+  cmd.add_option("--block-size", args.block_size, "GPTQ: lazy-batch block width in columns")->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
+  cmd.add_flag("--act-order", args.act_order, "GPTQ: quantize columns by decreasing Hessian diagonal (implies --static-groups)");
+  cmd.add_flag("--static-groups", args.static_groups, "GPTQ: group scales from the original weights");
+  cmd.add_option("--override", args.overrides, "REGEX=SCHEME: tensors whose name matches use SCHEME (repeatable; the first match wins)");
+}
+
+Expected<std::vector<scheme_override>> parse_scheme_overrides(const std::vector<std::string>& rules) {
+  std::vector<scheme_override> result;
+  for (const auto& rule : rules) {
+    const auto eq = rule.rfind('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == rule.size())
+      return bad_usage("--override '" + rule + "' must look like REGEX=SCHEME (e.g. 'down_proj=w8')");
+    scheme_override o;
+    o.pattern = rule.substr(0, eq);
+    try {
+      o.regex = std::regex(o.pattern, std::regex::ECMAScript);
+    } catch (const std::regex_error& e) {
+      return bad_usage("--override '" + rule + "': invalid regular expression '" + o.pattern + "': " + e.what());
+    }
+    auto enc = parse_weight_scheme(rule.substr(eq + 1));
+    if (!enc.ok()) return bad_usage("--override '" + rule + "': " + enc.status().message());
+    o.encoding = *enc;
+    result.push_back(std::move(o));
+  }
+  return result;
+}
+
+quant_encoding scheme_for(const std::string& name, const quant_encoding& fallback, const std::vector<scheme_override>& overrides) {
+  for (const auto& o : overrides)
+    if (std::regex_search(name, o.regex)) return o.encoding;
+  return fallback;
+}
+
+Status check_calibration_args(const std::string& method, const gptq_cli_args& args) {
+  const bool any_calib = !args.calib.empty() || !args.calib_windows.empty();
+  if (method == "rtn") {
+    if (any_calib) return bad_usage("--calib/--calib-windows need --method gptq (rtn uses no calibration data)");
+    return Status::ok_status();
+  }
+  if (method != "gptq") return bad_usage("--method '" + method + "' is not available (available: rtn, gptq)");
+  if (!any_calib) return bad_usage("--method gptq needs calibration data: --calib TEXT (or --calib-windows FILE.json)");
+  if (!args.calib.empty() && !args.calib_windows.empty()) return bad_usage("give either --calib or --calib-windows, not both");
+  if (!args.calib_windows.empty() && !args.calib_range.empty()) return bad_usage("--calib-range applies to --calib text, not to --calib-windows");
+  EP_RETURN_IF_ERROR(parse_calib_sampling(args.calib_sampling).status());
+  return Status::ok_status();
+}
+
+Expected<gptq_cli_result> run_gptq(const model& m, const std::map<std::string, quant_encoding>& weights, const gptq_cli_args& args,
+                                   int scale_search_steps) {
+  if (!m.llm) return bad_usage("--method gptq calibrates language models from text; this model has no LLM config");
+  gptq_cli_result out;
+  calib_windows windows;
+  if (!args.calib_windows.empty()) {
+    EP_ASSIGN_OR_RETURN(windows, read_calibration_windows_json(args.calib_windows, m.llm->vocab_size));
+    out.calibration = {{"windows_file", args.calib_windows}};
+  } else {
+    if (m.vocab.empty()) return bad_usage("the model has no tokenizer to cut --calib text with; pass --tokenizer tok.bin");
+    EP_ASSIGN_OR_RETURN(std::string text, read_text_file(args.calib, {args.calib_range}));
+    calib_window_options o;
+    o.samples = args.calib_samples;
+    o.seq = args.calib_seq;
+    o.seed = args.calib_seed;
+    EP_ASSIGN_OR_RETURN(o.sampling, parse_calib_sampling(args.calib_sampling));
+    EP_ASSIGN_OR_RETURN(windows, make_calibration_windows(text, m.vocab, o, args.calib + (args.calib_range.empty() ? "" : " [" + args.calib_range + "]")));
+    out.calibration = {{"file", args.calib},     {"range", args.calib_range}, {"samples", args.calib_samples}, {"seq", args.calib_seq},
+                       {"seed", args.calib_seed}, {"sampling", args.calib_sampling}, {"stream_tokens", windows.stream_tokens}};
+  }
+  const int64_t seq = static_cast<int64_t>(windows.windows.front().size());
+  if (seq > m.llm->max_seq_len)
+    return bad_usage("calibration windows of " + std::to_string(seq) + " tokens exceed the model's context of " + std::to_string(m.llm->max_seq_len));
+  out.calibration["windows"] = windows.windows.size();
+  out.calibration["window_tokens"] = seq;
+  std::vector<tensor_map> inputs(windows.windows.size());
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    inputs[k]["input_ids"] = tensor::from_values<int64_t>(dtype::i64, {1, seq}, std::span<const int64_t>(windows.windows[k]));
+    EP_RETURN_IF_ERROR(fill_llm_default_inputs(m, inputs[k]));
+  }
+  info("calibrating on " + std::to_string(inputs.size()) + " windows of " + std::to_string(seq) + " tokens");
+  quantize_gptq_options options;
+  options.weights = weights;
+  options.layer.damp = args.damp;
+  options.layer.block_size = args.block_size;
+  options.layer.act_order = args.act_order;
+  options.layer.static_groups = args.static_groups || args.act_order;
+  options.layer.scale_search_steps = scale_search_steps;
+  options.threads = globals().threads;
+  std::optional<progress_bar> bar;
+  options.progress = [&](int64_t done, int64_t total, const std::string&) {
+    if (!bar) bar.emplace("GPTQ, true sequential", total);
+    bar->update(done);
+    if (done == total) bar->finish();
+  };
+  EP_ASSIGN_OR_RETURN(quantize_gptq_result r, quantize_gptq_model(m, inputs, options));
+  out.quantized = std::move(r.quantized);
+  out.tensors = std::move(r.tensors);
+  out.summary = {{"stages", r.stages},
+                 {"windows", r.windows},
+                 {"damp", args.damp},
+                 {"block_size", args.block_size},
+                 {"act_order", args.act_order},
+                 {"static_groups", options.layer.static_groups}};
+  info("GPTQ: " + std::to_string(r.stages) + " stages; forward " + std::to_string(r.seconds_forward) + " s, Hessians " +
+       std::to_string(r.seconds_hessian) + " s, quantization " + std::to_string(r.seconds_quantize) + " s");
+  return out;
+}
+
+}  // namespace edgepack::cli

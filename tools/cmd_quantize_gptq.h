@@ -1,0 +1,60 @@
+// The calibrated part of `edgepack quantize`: --method gptq with its calibration options, and the
+// per-tensor --override REGEX=SCHEME rules both methods share (docs/cli.md, docs/quantization.md).
+#pragma once
+#include <map>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/model.h"
+#include "passes/gptq.h"
+#include "tools/cli_common.h"
+
+namespace edgepack::cli {
+
+struct gptq_cli_args {
+  std::string calib;          // text file
+  std::string calib_range;    // BEGIN:END characters
+  std::string calib_windows;  // JSON file with explicit windows (instead of --calib)
+  int64_t calib_samples = 128;
+  int64_t calib_seq = 256;
+  uint64_t calib_seed = 0;
+  std::string calib_sampling = "random";
+  double damp = 0.01;
+  int64_t block_size = 128;
+  bool act_order = false;
+  bool static_groups = false;
+  std::vector<std::string> overrides;  // REGEX=SCHEME
+};
+
+void add_gptq_options(CLI::App& cmd, gptq_cli_args& args);
+
+struct scheme_override {
+  std::string pattern;
+  std::regex regex;
+  quant_encoding encoding;
+};
+
+// Parses every REGEX=SCHEME (the last '=' splits); bad syntax, regex or scheme is bad_usage.
+Expected<std::vector<scheme_override>> parse_scheme_overrides(const std::vector<std::string>& rules);
+// The first override (in command-line order) whose regex matches anywhere in `name`, else `fallback`.
+quant_encoding scheme_for(const std::string& name, const quant_encoding& fallback, const std::vector<scheme_override>& overrides);
+
+// Checks the calibration options against the method before anything is loaded (bad_usage).
+Status check_calibration_args(const std::string& method, const gptq_cli_args& args);
+
+struct gptq_cli_result {
+  std::map<std::string, tensor> quantized;
+  nlohmann::json tensors;      // per-tensor stats
+  nlohmann::json calibration;  // what was calibrated on (recorded in the .epk)
+  nlohmann::json summary;      // stages, windows, GPTQ options (no timings: files stay byte-identical)
+};
+
+// Builds the calibration windows and runs true-sequential GPTQ on `weights` (name -> encoding in
+// the weight's matrix view).
+Expected<gptq_cli_result> run_gptq(const model& m, const std::map<std::string, quant_encoding>& weights, const gptq_cli_args& args,
+                                   int scale_search_steps);
+
+}  // namespace edgepack::cli
