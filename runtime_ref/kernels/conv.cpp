@@ -1,9 +1,14 @@
 // Conv (1-D and 2-D): group (incl. depthwise), strides, dilations, pads, auto_pad, bias.
 // Each (image, group) pair is lowered to one GEMM: W_g [M/g, C/g·kh·kw] × im2col [C/g·kh·kw, oh·ow],
-// run by Eigen, so the reference stays readable while GEMM-shaped work is fast enough for real models.
+// run by Eigen; depthwise convolutions (one input channel per group) run a direct loop instead.
+// The naive definition is conv_naive (runtime_ref/naive_kernels.h); tests compare the two.
+// Threads (kernel_threads()) split fixed blocks of output columns or planes, never a reduction,
+// so the bytes do not depend on the thread count.
 #include <Eigen/Core>
+#include <algorithm>
 #include <vector>
 
+#include "runtime_ref/kernel_threads.h"
 #include "runtime_ref/kernels/spatial.h"
 
 namespace edgepack {
@@ -31,6 +36,32 @@ static void im2col(const float* x, int64_t channels, const window_2d& w, float* 
             const int64_t ix = ox * w.stride[1] - w.pad_begin[1] + kj * w.dilation[1];
             dst[ox] = ix < 0 || ix >= w.in[1] ? 0.0f : src[ix];
           }
+        }
+      }
+    }
+  }
+}
+
+// One output plane of a depthwise conv: out = bias + Σ taps, taps in (ki, kj) order, each tap a
+// contiguous run over the output columns whose input column lies inside the image.
+static void depthwise_plane(const float* plane, const float* kernel, float bias, const window_2d& w, float* out) {
+  const int64_t s1 = w.stride[1];
+  for (int64_t oy = 0; oy < w.out[0]; ++oy) {
+    float* row = out + oy * w.out[1];
+    std::fill(row, row + w.out[1], bias);
+    for (int64_t ki = 0; ki < w.kernel[0]; ++ki) {
+      const int64_t iy = oy * w.stride[0] - w.pad_begin[0] + ki * w.dilation[0];
+      if (iy < 0 || iy >= w.in[0]) continue;
+      const float* src = plane + iy * w.in[1];
+      for (int64_t kj = 0; kj < w.kernel[1]; ++kj) {
+        const float tap = kernel[ki * w.kernel[1] + kj];
+        const int64_t offset = kj * w.dilation[1] - w.pad_begin[1];  // ix = ox * s1 + offset
+        const int64_t lo = offset >= 0 ? 0 : (-offset + s1 - 1) / s1;
+        const int64_t hi = offset > w.in[1] - 1 ? 0 : std::min(w.out[1], (w.in[1] - 1 - offset) / s1 + 1);
+        if (s1 == 1) {
+          for (int64_t ox = lo; ox < hi; ++ox) row[ox] += tap * src[ox + offset];
+        } else {
+          for (int64_t ox = lo; ox < hi; ++ox) row[ox] += tap * src[ox * s1 + offset];
         }
       }
     }
@@ -78,26 +109,42 @@ Status kernel_conv(kernel_io& io) {
 
   tensor out = tensor::allocate(dtype::f32, out_shape);
   const int64_t maps_per_group = maps / group;
+  const int64_t in_area = w.in[0] * w.in[1];
+  const int threads = kernel_threads();
+  const float* xdata = x.data_as<float>();
+  const float* wdata = weight.data_as<float>();
+  const float* bdata = bias != nullptr ? bias->data_as<float>() : nullptr;
+  float* ydata = out.mutable_data_as<float>();
+  if (group_channels == 1) {
+    // Depthwise: output map m of image n reads input channel m / maps_per_group only.
+    parallel_for(batch * maps, out_area * taps < 4096 ? 1 : threads, [&](int64_t begin, int64_t end) {
+      for (int64_t p = begin; p < end; ++p) {
+        const int64_t n = p / maps, m = p % maps;
+        depthwise_plane(xdata + (n * channels + m / maps_per_group) * in_area, wdata + m * taps, bdata ? bdata[m] : 0.0f, w,
+                        ydata + p * out_area);
+      }
+    });
+    io.outputs[0] = std::move(out);
+    return Status::ok_status();
+  }
   // A 1×1, stride-1, unpadded window's im2col is the input itself: skip the copy.
   const bool pointwise = taps == group_channels && w.stride[0] == 1 && w.stride[1] == 1 && w.pad_begin[0] == 0 && w.pad_begin[1] == 0 &&
                          w.out[0] == w.in[0] && w.out[1] == w.in[1];
   std::vector<float> col(pointwise ? 0 : static_cast<size_t>(*col_count));
-  const int64_t in_area = w.in[0] * w.in[1];
   for (int64_t n = 0; n < batch; ++n) {
     for (int64_t g = 0; g < group; ++g) {
-      const float* xg = x.data_as<float>() + (n * channels + g * group_channels) * in_area;
+      const float* xg = xdata + (n * channels + g * group_channels) * in_area;
       const float* columns = xg;
       if (!pointwise) {
         im2col(xg, group_channels, w, col.data());
         columns = col.data();
       }
-      Eigen::Map<const row_major> wg(weight.data_as<float>() + g * maps_per_group * taps, maps_per_group, taps);
+      Eigen::Map<const row_major> wg(wdata + g * maps_per_group * taps, maps_per_group, taps);
       Eigen::Map<const row_major> cg(columns, taps, out_area);
-      Eigen::Map<row_major> yg(out.mutable_data_as<float>() + (n * maps + g * maps_per_group) * out_area, maps_per_group, out_area);
-      yg.noalias() = wg * cg;
-      if (bias != nullptr) {
-        for (int64_t m = 0; m < maps_per_group; ++m) yg.row(m).array() += bias->data_as<float>()[g * maps_per_group + m];
-      }
+      Eigen::Map<row_major> yg(ydata + (n * maps + g * maps_per_group) * out_area, maps_per_group, out_area);
+      blocked_product(yg, wg, cg);
+      if (bdata != nullptr)
+        for (int64_t m = 0; m < maps_per_group; ++m) yg.row(m).array() += bdata[g * maps_per_group + m];
     }
   }
   io.outputs[0] = std::move(out);

@@ -2,9 +2,11 @@
 // Each (image, group) runs one GEMM, cols = W_gᵀ [M/g·kh·kw, C/g] × X_g [C/g, h·w], whose columns
 // are then scattered (col2im) onto the output: the adjoint of Conv's im2col lowering.
 // output_shape and auto_pad SAME_* are rejected (no shared model uses them).
+// conv_transpose_naive (runtime_ref/naive_kernels.h) is the definition the tests compare against.
 #include <Eigen/Core>
 #include <vector>
 
+#include "runtime_ref/kernel_threads.h"
 #include "runtime_ref/kernels/spatial.h"
 
 namespace edgepack {
@@ -75,7 +77,7 @@ Status kernel_conv_transpose(kernel_io& io) {
     for (int64_t g = 0; g < group; ++g) {
       Eigen::Map<const row_major> wg(weight.data_as<float>() + g * channels_per_group * taps, channels_per_group, taps);
       Eigen::Map<const row_major> xg(x.data_as<float>() + (n * channels + g * channels_per_group) * in_area, channels_per_group, in_area);
-      cols.noalias() = wg.transpose() * xg;
+      blocked_product(cols, wg.transpose(), xg);
       float* yg = out.mutable_data_as<float>() + (n * maps + g * maps_per_group) * out_area;
       for (int64_t m = 0; m < maps_per_group; ++m) {
         float* plane = yg + m * out_area;

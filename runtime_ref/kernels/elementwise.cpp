@@ -1,5 +1,6 @@
 // Add, Sub, Mul, Div, Pow (float, broadcasting). Add/Sub/Mul/Div also take int64, which the shape
 // arithmetic of exported LLM graphs uses.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -24,16 +25,31 @@ static Status binary_typed(kernel_io& io, dtype type, Op op) {
   const int64_t count = out.numel();
   if (a.shape == b.shape) {
     for (int64_t i = 0; i < count; ++i) y[i] = op(pa[i], pb[i]);
-  } else {
+  } else if (count > 0) {
     const auto sa = broadcast_strides(a.shape, *shape);
     const auto sb = broadcast_strides(b.shape, *shape);
     const size_t rank = shape->size();
+    // The innermost dim runs as one loop (stride 0 or 1 on each side, so it vectorises); an
+    // odometer over the outer dims keeps the input offsets in step without divisions.
+    const int64_t inner = (*shape)[rank - 1];
+    const int64_t ia_step = sa[rank - 1], ib_step = sb[rank - 1];
     std::vector<int64_t> index(rank, 0);
     int64_t ia = 0, ib = 0;
-    for (int64_t i = 0; i < count; ++i) {
-      y[i] = op(pa[ia], pb[ib]);
-      // Odometer increment keeps input offsets in step without divisions.
-      for (size_t d = rank; d-- > 0;) {
+    for (int64_t i = 0; i < count; i += inner) {
+      T* row = y + i;
+      if (ia_step == 1 && ib_step == 1) {
+        for (int64_t j = 0; j < inner; ++j) row[j] = op(pa[ia + j], pb[ib + j]);
+      } else if (ia_step == 1) {
+        const T vb = pb[ib];
+        for (int64_t j = 0; j < inner; ++j) row[j] = op(pa[ia + j], vb);
+      } else if (ib_step == 1) {
+        const T va = pa[ia];
+        for (int64_t j = 0; j < inner; ++j) row[j] = op(va, pb[ib + j]);
+      } else {
+        const T v = op(pa[ia], pb[ib]);
+        std::fill(row, row + inner, v);
+      }
+      for (size_t d = rank - 1; d-- > 0;) {
         ++index[d];
         ia += sa[d];
         ib += sb[d];

@@ -1,9 +1,10 @@
 // Gemm: Y = alpha * op(A) * op(B) + beta * C, with C unidirectionally broadcast to [M, N].
-// The product runs through Eigen (the reference semantics are plain float GEMM).
+// The product runs through Eigen in fixed column blocks (blocked_product); gemm_naive is the definition.
 #include <Eigen/Core>
 
 #include "runtime_ref/broadcast.h"
 #include "runtime_ref/kernel.h"
+#include "runtime_ref/kernel_threads.h"
 
 namespace edgepack {
 
@@ -30,10 +31,10 @@ Status kernel_gemm(kernel_io& io) {
   Eigen::Map<const row_major> mb(b.data_as<float>(), b.shape[0], b.shape[1]);
   tensor out = tensor::allocate(dtype::f32, {m, n});
   Eigen::Map<row_major> y(out.mutable_data_as<float>(), m, n);
-  if (trans_a && trans_b) y.noalias() = ma.transpose() * mb.transpose();
-  else if (trans_a) y.noalias() = ma.transpose() * mb;
-  else if (trans_b) y.noalias() = ma * mb.transpose();
-  else y.noalias() = ma * mb;
+  if (trans_a && trans_b) blocked_product(y, ma.transpose(), mb.transpose());
+  else if (trans_a) blocked_product(y, ma.transpose(), mb);
+  else if (trans_b) blocked_product(y, ma, mb.transpose());
+  else blocked_product(y, ma, mb);
   if (alpha != 1.0f) y *= alpha;
   if (const tensor* c = io.input(2); c != nullptr && beta != 0.0f) {
     EP_RETURN_IF_ERROR(io.require_type(2, dtype::f32));

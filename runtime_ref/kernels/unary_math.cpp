@@ -10,7 +10,10 @@ namespace edgepack {
 template <class T, class F>
 static tensor map_values(const tensor& x, dtype type, F f) {
   tensor out = tensor::allocate(type, x.shape);
-  for (int64_t i = 0; i < x.numel(); ++i) out.mutable_data_as<T>()[i] = f(x.data_as<T>()[i]);
+  const int64_t count = x.numel();
+  const T* px = x.data_as<T>();
+  T* y = out.mutable_data_as<T>();
+  for (int64_t i = 0; i < count; ++i) y[i] = f(px[i]);
   return out;
 }
 
