@@ -1,10 +1,13 @@
-// edgepack run MODEL --prompt TEXT | --input NAME=FILE.npy -o DIR
+// edgepack run MODEL --prompt TEXT | --input NAME=FILE.npy -o DIR [--repeat N] [--threads N] [--json]
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <iostream>
 
 #include "calibration/tokenizer.h"
 #include "formats/npy.h"
 #include "runtime_ref/interpreter.h"
+#include "runtime_ref/kernel_threads.h"
 #include "runtime_ref/llm_session.h"
 #include "runtime_ref/sampler.h"
 #include "tools/cli_common.h"
@@ -22,6 +25,9 @@ struct run_args {
   uint64_t seed = 42;
   std::vector<std::string> inputs;
   std::string output_dir;
+  int64_t repeat = 0;   // timed warm runs after the first (graph run only)
+  int threads = 1;      // kernel threads; 0 = all cores
+  bool json = false;
   load_options load;
 };
 
@@ -71,6 +77,24 @@ Status run_graph(const model& m, const run_args& args) {
   if (!interp.ok()) return interp.status().with_context(args.model_path);
   auto outputs = interp->run(inputs);
   if (!outputs.ok()) return outputs.status().with_context(args.model_path);
+  // Latency: the first run above warms caches and allocations; each timed run is one full graph run.
+  std::vector<double> times_ms;
+  for (int64_t r = 0; r < args.repeat; ++r) {
+    const auto start = std::chrono::steady_clock::now();
+    auto again = interp->run(inputs);
+    const auto stop = std::chrono::steady_clock::now();
+    if (!again.ok()) return again.status().with_context(args.model_path);
+    times_ms.push_back(std::chrono::duration<double, std::milli>(stop - start).count());
+  }
+  double median_ms = 0.0;
+  if (!times_ms.empty()) {
+    std::vector<double> sorted = times_ms;
+    std::sort(sorted.begin(), sorted.end());
+    const size_t mid = sorted.size() / 2;
+    median_ms = sorted.size() % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2.0;
+    info("median " + std::to_string(median_ms) + " ms over " + std::to_string(times_ms.size()) + " runs (" + std::to_string(kernel_threads()) +
+         " thread(s))");
+  }
   std::error_code ec;
   std::filesystem::create_directories(args.output_dir, ec);
   if (ec) return io_failure(args.output_dir + ": cannot create directory: " + ec.message());
@@ -79,11 +103,23 @@ Status run_graph(const model& m, const run_args& args) {
     EP_RETURN_IF_ERROR(write_npy(path, t));
     info("wrote " + path + " " + shape_to_string(t.shape));
   }
+  if (args.json) {
+    nlohmann::json j{{"model", args.model_path}, {"threads", kernel_threads()}, {"outputs", nlohmann::json::array()}};
+    for (const auto& [name, t] : *outputs) j["outputs"].push_back({{"name", name}, {"dtype", dtype_name(t.type)}, {"shape", t.shape}});
+    if (!times_ms.empty()) {
+      j["repeat"] = times_ms.size();
+      j["times_ms"] = times_ms;
+      j["median_ms"] = median_ms;
+    }
+    print_json(j);
+  }
   return Status::ok_status();
 }
 
 Status run(const run_args& args) {
   if (args.prompt_given == !args.inputs.empty()) return bad_usage("give either --prompt TEXT or --input NAME=FILE.npy (one of them)");
+  if (args.prompt_given && (args.repeat > 0 || args.json)) return bad_usage("--repeat and --json apply to --input graph runs only");
+  set_kernel_threads(args.threads);
   EP_ASSIGN_OR_RETURN(model m, load(args.model_path, args.load));
   if (args.prompt_given) return generate(m, args).with_context(args.model_path);
   return run_graph(m, args);
@@ -101,6 +137,13 @@ void register_run(CLI::App& app, int& exit_code) {
   cmd->add_option("--seed", args->seed, "Sampling seed")->capture_default_str();
   cmd->add_option("--input", args->inputs, "Graph input NAME=FILE.npy (repeatable); LLMs need only input_ids")->take_all();
   cmd->add_option("-o,--output", args->output_dir, "Directory for <output name>.npy files (with --input)");
+  cmd->add_option("--repeat", args->repeat, "After the first run, time N more warm runs and report the median latency (stderr, and --json)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--threads", args->threads, "Threads for the GEMM-shaped kernels (0 = all cores); outputs are identical at any count")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--json", args->json, "With --input: print outputs (name, dtype, shape) and timings as JSON on stdout");
   add_tokenizer_option(*cmd, args->load);
   cmd->callback([args, prompt, &exit_code] {
     args->prompt_given = prompt->count() > 0;
