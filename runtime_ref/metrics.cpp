@@ -57,6 +57,10 @@ double nmse(std::span<const float> reference, std::span<const float> other) {
   return norm > 0 ? err / norm : (err > 0 ? INFINITY : 0.0);
 }
 
+output_comparison compare_outputs(std::span<const float> reference, std::span<const float> other) {
+  return {cosine_similarity(reference, other), nmse(reference, other), max_abs_diff(reference, other)};
+}
+
 double quantile(std::vector<double> values, double q) {
   if (values.empty()) return 0.0;
   std::sort(values.begin(), values.end());

@@ -18,6 +18,15 @@ double cosine_similarity(std::span<const float> a, std::span<const float> b);
 // ||a - b||^2 / ||a||^2 (a is the reference).
 double nmse(std::span<const float> reference, std::span<const float> other);
 
+// The three numbers verify reports per output (reference = the original model's output).
+struct output_comparison {
+  double cosine = 1.0;   // cosine_similarity(reference, other)
+  double nmse = 0.0;     // ||other - reference||^2 / ||reference||^2
+  double max_abs = 0.0;  // max |other - reference|
+};
+// Vectors of equal length (the caller checks shapes).
+output_comparison compare_outputs(std::span<const float> reference, std::span<const float> other);
+
 // Quantile of a sample (linear interpolation between order statistics), q in [0, 1].
 double quantile(std::vector<double> values, double q);
 

@@ -1,6 +1,7 @@
 // edgepack inspect FILE [--json]: what a model file holds and what it costs in bytes.
 #include <cstdio>
 #include <filesystem>
+#include <map>
 
 #include "core/quant_codes.h"
 #include "formats/epk.h"
@@ -68,6 +69,23 @@ nlohmann::json describe(const model& m, const std::string& path) {
   return j;
 }
 
+// Copies the per-tensor relative_error (||W - Q||_F / ||W||_F) of the recorded quantize stats
+// (extra.pass.tensors[], see cmd_quantize) onto the tensor entries, so inspect shows per-layer error.
+void add_relative_errors(nlohmann::json& j) {
+  const nlohmann::json& extra = j["provenance"]["extra"];
+  if (!extra.is_object() || !extra.contains("pass") || !extra["pass"].is_object() || !extra["pass"].contains("tensors")) return;
+  const nlohmann::json& stats = extra["pass"]["tensors"];
+  if (!stats.is_array()) return;
+  std::map<std::string, double> errors;
+  for (const auto& s : stats)
+    if (s.is_object() && s.contains("name") && s["name"].is_string() && s.contains("relative_error") && s["relative_error"].is_number())
+      errors[s["name"].get<std::string>()] = s["relative_error"].get<double>();
+  for (auto& t : j["tensors"]) {
+    const auto it = errors.find(t["name"].get<std::string>());
+    if (it != errors.end()) t["relative_error"] = it->second;
+  }
+}
+
 void print_human(const nlohmann::json& j) {
   std::printf("%s: %s, %llu bytes on disk\n", j["path"].get<std::string>().c_str(), j["format"].get<std::string>().c_str(),
               static_cast<unsigned long long>(j["file_bytes"].get<uint64_t>()));
@@ -83,13 +101,18 @@ void print_human(const nlohmann::json& j) {
   if (j["quantized_parameters"].get<uint64_t>() > 0)
     std::printf("; quantized: %llu parameters at %.3f bits per weight", static_cast<unsigned long long>(j["quantized_parameters"].get<uint64_t>()),
                 j["quantized_bits_per_weight"].get<double>());
-  std::printf("\n%-52s %-16s %-12s %12s %8s\n", "tensor", "shape", "encoding", "bytes", "bits/w");
+  // Per-layer quantization error, when the file records it (quantize stats in "extra").
+  bool has_error = false;
+  for (const auto& t : j["tensors"]) has_error = has_error || t.contains("relative_error");
+  std::printf("\n%-52s %-16s %-12s %12s %8s%s\n", "tensor", "shape", "encoding", "bytes", "bits/w", has_error ? "  rel.error" : "");
   for (const auto& t : j["tensors"]) {
     std::string shape = "[";
     for (size_t i = 0; i < t["shape"].size(); ++i) shape += (i ? "," : "") + std::to_string(t["shape"][i].get<int64_t>());
     shape += "]";
-    std::printf("%-52s %-16s %-12s %12llu %8.3f\n", t["name"].get<std::string>().c_str(), shape.c_str(), t["encoding"].get<std::string>().c_str(),
+    std::printf("%-52s %-16s %-12s %12llu %8.3f", t["name"].get<std::string>().c_str(), shape.c_str(), t["encoding"].get<std::string>().c_str(),
                 static_cast<unsigned long long>(t["bytes"].get<uint64_t>()), t["bits_per_weight"].get<double>());
+    if (t.contains("relative_error")) std::printf("  %9.6f", t["relative_error"].get<double>());
+    std::printf("\n");
   }
   if (j.contains("provenance")) {
     const auto& p = j["provenance"];
@@ -130,6 +153,7 @@ void register_inspect(CLI::App& app, int& exit_code) {
       const auto& md = meta->at("metadata");
       j["provenance"] = {{"edgepack_version", md.value("edgepack_version", "")}, {"source_format", md.value("source_format", "")},
                          {"format_version", md.value("format_version", "")}, {"extra", md.value("extra", nlohmann::json::object())}};
+      add_relative_errors(j);
     }
     if (*json) print_json(j);
     else print_human(j);
