@@ -74,8 +74,11 @@ for entry in "${models[@]}"; do
       fi
     fi
     bytes=$(stat -c %s "$file")
+    # Exit 1 (a task not kept) still prints the JSON report; 2-5 are errors.
     # shellcheck disable=SC2086  # $task holds several words
-    if out=$("$edgepack" -q verify "$file" --against "$onnx" --inputs "$work/inputs/$name" --min-cosine -1 $task --json 2>"$work/err.txt"); then
+    rc=0
+    out=$("$edgepack" -q verify "$file" --against "$onnx" --inputs "$work/inputs/$name" --min-cosine -1 $task --json 2>"$work/err.txt") || rc=$?
+    if [ "$rc" -le 1 ]; then
       echo "| $name | $scheme | $bytes $(echo "$out" | python3 -c "$summarise" "$kind")"
     else
       echo "| $name | $scheme | $bytes | verify failed: $(head -c 160 "$work/err.txt" | tr '\n|' '  ') | | | |"
