@@ -90,12 +90,14 @@ nlohmann::json quantized_tensor_stats_json(const std::string& name, const quanti
 }
 
 Expected<pass_result> quantize_rtn(const model& in, const quantize_rtn_options& options) {
-  EP_ASSIGN_OR_RETURN(std::vector<std::string> names, select_linear_weights(in.g, options.selection));
+  EP_ASSIGN_OR_RETURN(std::vector<selected_weight> names, select_weights(in.g, options.selection));
   pass_result result{in, false, nlohmann::json::object()};
   nlohmann::json tensors = nlohmann::json::array();
-  for (const auto& name : names) {
+  for (const auto& [name, view, reader] : names) {
     quantized_tensor_stats stats;
-    auto quantized = quantize_tensor_rtn(in.g.weights.at(name), options, &stats);
+    quantize_rtn_options weight_options = options;
+    weight_options.encoding = encoding_for(options.encoding, view);  // the scheme in this weight's matrix view
+    auto quantized = quantize_tensor_rtn(in.g.weights.at(name), weight_options, &stats);
     if (!quantized.ok()) return quantized.status().with_context("tensor '" + name + "'");
     result.out.g.weights[name] = std::move(quantized).value();
     tensors.push_back(quantized_tensor_stats_json(name, stats));

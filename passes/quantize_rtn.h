@@ -8,7 +8,7 @@
 namespace edgepack {
 
 struct quantize_rtn_options {
-  quant_encoding encoding;
+  quant_encoding encoding;  // the scheme; quantize_rtn applies each selected weight's matrix view to it
   weight_selection_options selection;
   rtn_row_options rows;
   int threads = 0;  // 0: all cores; results are identical at any count

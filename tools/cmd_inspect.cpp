@@ -5,6 +5,7 @@
 
 #include "core/quant_codes.h"
 #include "formats/epk.h"
+#include "passes/weight_selection.h"
 #include "tools/cli_common.h"
 
 namespace edgepack::cli {
@@ -36,6 +37,12 @@ nlohmann::json describe(const model& m, const std::string& path) {
     const double bits = count ? 8.0 * static_cast<double>(t.stored_bytes()) / static_cast<double>(count) : 0.0;
     tensors.push_back({{"name", name}, {"shape", t.shape}, {"encoding", encoding_text(t)}, {"bytes", t.stored_bytes()}, {"bits_per_weight", bits},
                        {"parameter", !derived}});
+    // Non-default matrix views (docs/format.md §5) only, so LLM listings keep their keys.
+    if (t.is_quantized() && (t.quant.col_axis >= 0 || t.quant.transposed)) {
+      tensors.back()["col_axis"] = t.quant.col_axis;
+      tensors.back()["transposed"] = t.quant.transposed;
+      tensors.back()["view"] = weight_view_text(t.shape, t.quant);
+    }
     if (derived) continue;
     ++param_tensors;
     params += count;
@@ -109,7 +116,8 @@ void print_human(const nlohmann::json& j) {
     std::string shape = "[";
     for (size_t i = 0; i < t["shape"].size(); ++i) shape += (i ? "," : "") + std::to_string(t["shape"][i].get<int64_t>());
     shape += "]";
-    std::printf("%-52s %-16s %-12s %12llu %8.3f", t["name"].get<std::string>().c_str(), shape.c_str(), t["encoding"].get<std::string>().c_str(),
+    const std::string encoding = t["encoding"].get<std::string>() + (t.contains("view") ? " (" + t["view"].get<std::string>() + ")" : "");
+    std::printf("%-52s %-16s %-12s %12llu %8.3f", t["name"].get<std::string>().c_str(), shape.c_str(), encoding.c_str(),
                 static_cast<unsigned long long>(t["bytes"].get<uint64_t>()), t["bits_per_weight"].get<double>());
     if (t.contains("relative_error")) std::printf("  %9.6f", t["relative_error"].get<double>());
     std::printf("\n");

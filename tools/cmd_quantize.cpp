@@ -1,6 +1,7 @@
 // edgepack quantize MODEL -o OUT.epk --scheme S: round-to-nearest weight quantization.
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include "core/sha256.h"
@@ -23,6 +24,7 @@ struct quantize_args {
   std::string include;
   std::string exclude;
   int scale_search = 4;
+  int64_t min_elements = default_min_quantized_elements;
   bool json = false;
   load_options load;
 };
@@ -37,28 +39,33 @@ Status quantize(const quantize_args& args) {
   auto hashes = start_source_hashing(m.sources);  // overlaps hashing with quantization
   quantize_rtn_options options;
   options.encoding = encoding;
-  options.selection = {args.include, args.exclude};
+  options.selection = {args.include, args.exclude, args.min_elements};
   options.rows.scale_search_steps = args.scale_search;
   options.threads = globals().threads;
-  auto selected = select_linear_weights(m.g, options.selection);
+  auto selected = select_weights(m.g, options.selection);
   if (!selected.ok()) return selected.status();
   if (selected->empty()) {
     if (m.g.nodes.empty())
       return bad_usage(args.input + ": a bare tensor file has no graph to find linear layers in; choose tensors with --include REGEX");
-    return bad_usage(args.input + ": no tensor selected for quantization (check --include/--exclude)");
+    return bad_usage(args.input + ": no tensor selected for quantization: no dense float weight of at least " + std::to_string(args.min_elements) +
+                     " elements is read only as the weight of MatMul, Gemm, Conv, ConvTranspose, LSTM, GRU or RNN nodes "
+                     "(check --include/--exclude/--min-elements)");
   }
+  std::map<std::string, quant_encoding> encodings;  // the scheme in each weight's matrix view
+  for (const auto& s : *selected) encodings[s.name] = encoding_for(encoding, s.view);
   // The output model holds only layouts for the selected weights; their bytes are produced one
   // tensor at a time while the file is written, so memory stays near one tensor's worth.
   model out = m;
-  for (const auto& name : *selected) {
+  std::set<std::string> chosen;
+  for (const auto& [name, weight_encoding] : encodings) {
     tensor layout;
     layout.type = dtype::f32;
     layout.shape = m.g.weights.at(name).shape;
     layout.kind = encoding_kind::quantized;
-    layout.quant = encoding;
+    layout.quant = weight_encoding;
     out.g.weights[name] = layout;
+    chosen.insert(name);
   }
-  const std::set<std::string> chosen(selected->begin(), selected->end());
   nlohmann::json tensor_stats = nlohmann::json::array();
   progress_bar bar("quantizing " + std::to_string(chosen.size()) + " tensors to " + quant_encoding_name(encoding), static_cast<int64_t>(chosen.size()));
   int64_t done = 0;
@@ -66,15 +73,19 @@ Status quantize(const quantize_args& args) {
     const tensor& original = m.g.weights.at(name);
     if (!chosen.count(name)) return original;
     quantized_tensor_stats stats;
-    auto quantized = quantize_tensor_rtn(original, options, &stats);
+    quantize_rtn_options weight_options = options;
+    weight_options.encoding = encodings.at(name);
+    auto quantized = quantize_tensor_rtn(original, weight_options, &stats);
     release_file_pages(original.data.owner, original.data.data, original.data.size);  // done with the input bytes
     if (!quantized.ok()) return quantized.status();
     tensor_stats.push_back(quantized_tensor_stats_json(name, stats));
     bar.update(++done);
     return quantized;
   };
-  const nlohmann::json recorded_options = {{"method", args.method}, {"scheme", quant_encoding_name(encoding)}, {"include", args.include},
-                                           {"exclude", args.exclude}, {"scale_search", args.scale_search}};
+  nlohmann::json recorded_options = {{"method", args.method}, {"scheme", quant_encoding_name(encoding)}, {"include", args.include},
+                                     {"exclude", args.exclude}, {"scale_search", args.scale_search}};
+  // Recorded only when changed, so files written with the defaults keep their bytes.
+  if (args.min_elements != default_min_quantized_elements) recorded_options["min_elements"] = args.min_elements;
   epk_write_options write_options;
   write_options.extra_metadata = {{"pass", {{"pass", "quantize_rtn"}, {"scheme", quant_encoding_name(encoding)}, {"tensors", nlohmann::json::array()}}},
                                   {"options", recorded_options}};
@@ -109,13 +120,16 @@ Status quantize(const quantize_args& args) {
 
 void register_quantize(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<quantize_args>();
-  CLI::App* cmd = app.add_subcommand("quantize", "Quantize a model's linear weights and write .epk");
-  cmd->add_option("model", args->input, "Model: llama2.c .bin, Hugging Face directory, safetensors or .epk")->required();
+  CLI::App* cmd = app.add_subcommand("quantize", "Quantize a model's weights (MatMul/Gemm/Conv/ConvTranspose/LSTM/GRU) and write .epk");
+  cmd->add_option("model", args->input, "Model: ONNX, llama2.c .bin, Hugging Face directory, safetensors or .epk")->required();
   cmd->add_option("-o,--output", args->output, "Output .epk path (written atomically)")->required();
   cmd->add_option("--scheme", args->scheme, "w<bits>[g<group>][_asym]: w8, w4g32, w4g128, w3g32, w2g32_asym, ...")->capture_default_str();
   cmd->add_option("--method", args->method, "Quantization method (rtn)")->capture_default_str();
   cmd->add_option("--include", args->include, "Also quantize 2-D float weights whose name matches this regex");
   cmd->add_option("--exclude", args->exclude, "Keep weights whose name matches this regex as they are");
+  cmd->add_option("--min-elements", args->min_elements, "Weights with fewer elements stay float (unless --include names them)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--scale-search", args->scale_search, "RTN scale candidates tried on each side of the absmax scale (0 = plain absmax)")
       ->capture_default_str()
       ->check(CLI::Range(0, 64));
