@@ -5,8 +5,10 @@
 # REPEAT full runs and reports their median (`edgepack run --repeat`, `ort_run.js --repeat`); model
 # loading is excluded on both sides. Each (model, runtime, threads) is measured ROUNDS times, the
 # rounds alternating runtimes, and the median of the round medians is reported. Prints a Markdown
-# table; ratio = edgepack / ORT (> 1 means edgepack is slower). load1 (1-minute load average) is
-# printed because other work on the machine inflates both sides.
+# table; ratio = edgepack / ORT (> 1 means edgepack is slower). Wall time per thread count, and for
+# 1 thread also process CPU time, which is the steadier figure on a shared machine or one whose
+# CPU quota throttles long runs (a 1-thread run's CPU time is its latency on an idle core). load1
+# (1-minute load average) is printed because other work on the machine inflates wall times.
 #
 # Usage: bench/onnx_latency_vs_ort.sh [EDGEPACK_BIN]
 #   EDGEPACK_BIN  default build-perf/tools/edgepack (a Release build)
@@ -37,7 +39,7 @@ cases=(
 )
 
 median() { sort -g | awk '{v[NR]=$1} END {if (NR==0) print "nan"; else if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
-json_median() { python3 -c 'import json,sys; print(json.load(sys.stdin)["median_ms"])'; }
+json_median() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["median_ms"], d["median_cpu_ms"])'; }
 
 time_edgepack() {  # model threads inputs...
   local model=$1 threads=$2; shift 2
@@ -55,10 +57,10 @@ time_ort() {
 ort_version=$(cd "$root/scripts/ort" && node -e 'console.log(require("onnxruntime-node").env.versions.common)')
 echo "edgepack: $edgepack; ONNX Runtime $ort_version (onnxruntime-node, CPU EP, opt all); REPEAT=$repeat ROUNDS=$rounds; load1 before: $(cut -d' ' -f1 /proc/loadavg)"
 echo
-header="| model |"
-rule="|---|"
+header="| model | edgepack 1T CPU ms | ORT 1T CPU ms | ratio 1T CPU |"
+rule="|---|---:|---:|---:|"
 for t in $threads_list; do
-  header+=" edgepack ${t}T ms | ORT ${t}T ms | ratio ${t}T |"
+  header+=" edgepack ${t}T wall ms | ORT ${t}T wall ms | ratio ${t}T wall |"
   rule+="---:|---:|---:|"
 done
 echo "$header"
@@ -70,17 +72,25 @@ for c in "${cases[@]}"; do
     echo "| $name | edgepack cannot run it (skipped) |"
     continue
   fi
-  row="| $name |"
+  row="" cpu_row=""
   for t in $threads_list; do
-    ep=() ort=()
+    ep=() ort=() ep_cpu=() ort_cpu=()
     for ((r = 0; r < rounds; ++r)); do
-      ep+=("$(time_edgepack "$model" "$t" "${specs[@]}")")
-      ort+=("$(time_ort "$model" "$t" "${specs[@]}")")
+      read -r wall cpu <<< "$(time_edgepack "$model" "$t" "${specs[@]}")"
+      ep+=("$wall") ep_cpu+=("$cpu")
+      read -r wall cpu <<< "$(time_ort "$model" "$t" "${specs[@]}")"
+      ort+=("$wall") ort_cpu+=("$cpu")
     done
     e=$(printf '%s\n' "${ep[@]}" | median)
     o=$(printf '%s\n' "${ort[@]}" | median)
     row+=$(awk -v e="$e" -v o="$o" 'BEGIN {printf " %.2f | %.2f | %.1fx |", e, o, e / o}')
+    if [ "$t" = 1 ]; then
+      e=$(printf '%s\n' "${ep_cpu[@]}" | median)
+      o=$(printf '%s\n' "${ort_cpu[@]}" | median)
+      cpu_row=$(awk -v e="$e" -v o="$o" 'BEGIN {printf " %.2f | %.2f | %.1fx |", e, o, e / o}')
+    fi
   done
+  row="| $name |${cpu_row:- | | |}$row"
   echo "$row"
 done
 echo

@@ -13,7 +13,9 @@
 //   --threads N            intra-op thread count (default 1; inter-op is always 1, sequential).
 //   --repeat N             time N warm runs after one untimed warm-up run (default 0: one run).
 //   --json                 print a JSON summary on stdout: ort version, options, outputs (name,
-//                          dtype, shape), and with --repeat the per-run and median latency in ms.
+//                          dtype, shape), and with --repeat the per-run and median wall latency
+//                          (times_ms, median_ms) and process CPU time, all threads (cpu_ms,
+//                          median_cpu_ms), in ms.
 //   -h, --help             this text.
 //
 // Exit codes: 0 ok, 2 bad command line, 3 unreadable model or .npy, 5 runtime failure.
@@ -181,11 +183,14 @@ async function main() {
     }
   };
   let outputs = await runOnce();
-  const times = [];
+  const times = [], cpuTimes = [];
   for (let r = 0; r < args.repeat; ++r) {
+    const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     outputs = await runOnce();
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    const c = process.cpuUsage(c0);
+    cpuTimes.push((c.user + c.system) / 1e3);
   }
   const summary = { ort_version: ort.env.versions.common, model: args.model, opt: args.opt, threads: args.threads, outputs: [] };
   if (args.output !== null) fs.mkdirSync(args.output, { recursive: true });
@@ -202,6 +207,8 @@ async function main() {
     summary.repeat = args.repeat;
     summary.times_ms = times;
     summary.median_ms = median(times);
+    summary.cpu_ms = cpuTimes;
+    summary.median_cpu_ms = median(cpuTimes);
     if (!args.json) process.stderr.write(`median ${summary.median_ms.toFixed(3)} ms over ${args.repeat} runs (${args.threads} thread(s), opt ${args.opt})\n`);
   }
   if (args.json) process.stdout.write(JSON.stringify(summary) + '\n');
