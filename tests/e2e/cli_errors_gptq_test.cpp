@@ -83,7 +83,7 @@ TEST(CliErrorsGptq, OverrideUnknownScheme) {
 }
 
 TEST(CliErrorsGptq, UnknownScheme) {
-  expect_error_keeps_output(gptq_args({"--calib", bundled_text(), "--scheme", "w4g32x"}), {2, "", "w4g32x"});
+  expect_error_keeps_output({"quantize", bundled_model(), "--method", "gptq", "--calib", bundled_text(), "--scheme", "w4g32x"}, {2, "", "w4g32x"});
 }
 
 }  // namespace
