@@ -2,6 +2,7 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "core/sha256.h"
@@ -9,6 +10,7 @@
 #include "passes/quantize_rtn.h"
 #include "passes/scheme.h"
 #include "tools/cli_common.h"
+#include "tools/cmd_quantize_gptq.h"
 #include "tools/progress.h"
 #include "tools/provenance.h"
 
@@ -24,6 +26,7 @@ struct quantize_args {
   std::string include;
   std::string exclude;
   int scale_search = 4;
+  gptq_cli_args gptq;  // --method gptq, calibration, --override
   int64_t min_elements = default_min_quantized_elements;
   bool json = false;
   load_options load;
@@ -31,7 +34,8 @@ struct quantize_args {
 
 Status quantize(const quantize_args& args) {
   const auto start = std::chrono::steady_clock::now();
-  if (args.method != "rtn") return bad_usage("--method '" + args.method + "' is not available (available: rtn)");
+  EP_RETURN_IF_ERROR(check_calibration_args(args.method, args.gptq));
+  EP_ASSIGN_OR_RETURN(std::vector<scheme_override> overrides, parse_scheme_overrides(args.gptq.overrides));
   EP_ASSIGN_OR_RETURN(quant_encoding encoding, parse_weight_scheme(args.scheme));
   if (std::filesystem::exists(args.output) && std::filesystem::equivalent(args.input, args.output))
     return bad_usage("the output " + args.output + " is the input model; choose another path");
@@ -52,7 +56,11 @@ Status quantize(const quantize_args& args) {
                      "(check --include/--exclude/--min-elements)");
   }
   std::map<std::string, quant_encoding> encodings;  // the scheme in each weight's matrix view
-  for (const auto& s : *selected) encodings[s.name] = encoding_for(encoding, s.view);
+  for (const auto& s : *selected) encodings[s.name] = encoding_for(scheme_for(s.name, encoding, overrides), s.view);
+  std::optional<gptq_cli_result> gptq;  // GPTQ quantizes everything before the file is written
+  if (args.method == "gptq") {
+    EP_ASSIGN_OR_RETURN(gptq, run_gptq(m, encodings, args.gptq, args.scale_search));
+  }
   // The output model holds only layouts for the selected weights; their bytes are produced one
   // tensor at a time while the file is written, so memory stays near one tensor's worth.
   model out = m;
@@ -72,6 +80,10 @@ Status quantize(const quantize_args& args) {
   auto produce = [&](const std::string& name, const tensor&) -> Expected<tensor> {
     const tensor& original = m.g.weights.at(name);
     if (!chosen.count(name)) return original;
+    if (gptq) {
+      bar.update(++done);
+      return gptq->quantized.at(name);
+    }
     quantized_tensor_stats stats;
     quantize_rtn_options weight_options = options;
     weight_options.encoding = encodings.at(name);
@@ -86,11 +98,21 @@ Status quantize(const quantize_args& args) {
                                      {"exclude", args.exclude}, {"scale_search", args.scale_search}};
   // Recorded only when changed, so files written with the defaults keep their bytes.
   if (args.min_elements != default_min_quantized_elements) recorded_options["min_elements"] = args.min_elements;
+  std::string pass_name = "quantize_rtn";
+  if (gptq) {
+    pass_name = "quantize_gptq";
+    tensor_stats = gptq->tensors;
+    recorded_options["calibration"] = gptq->calibration;
+    recorded_options["gptq"] = gptq->summary;
+    if (!args.gptq.overrides.empty()) recorded_options["overrides"] = args.gptq.overrides;
+  } else if (!args.gptq.overrides.empty()) {
+    recorded_options["overrides"] = args.gptq.overrides;
+  }
   epk_write_options write_options;
-  write_options.extra_metadata = {{"pass", {{"pass", "quantize_rtn"}, {"scheme", quant_encoding_name(encoding)}, {"tensors", nlohmann::json::array()}}},
+  write_options.extra_metadata = {{"pass", {{"pass", pass_name}, {"scheme", quant_encoding_name(encoding)}, {"tensors", gptq ? tensor_stats : nlohmann::json::array()}}},
                                   {"options", recorded_options}};
   write_options.final_extra_metadata = [&] {
-    return nlohmann::json{{"pass", {{"pass", "quantize_rtn"}, {"scheme", quant_encoding_name(encoding)}, {"tensors", tensor_stats}}}, {"options", recorded_options}};
+    return nlohmann::json{{"pass", {{"pass", pass_name}, {"scheme", quant_encoding_name(encoding)}, {"tensors", tensor_stats}}}, {"options", recorded_options}};
   };
   // Room for one stats entry per quantized tensor: its name plus ~100 bytes of numbers and keys.
   for (const auto& name : chosen) write_options.metadata_reserve_bytes += name.size() + 112;
@@ -124,7 +146,7 @@ void register_quantize(CLI::App& app, int& exit_code) {
   cmd->add_option("model", args->input, "Model: ONNX, llama2.c .bin, Hugging Face directory, safetensors or .epk")->required();
   cmd->add_option("-o,--output", args->output, "Output .epk path (written atomically)")->required();
   cmd->add_option("--scheme", args->scheme, "w<bits>[g<group>][_asym]: w8, w4g32, w4g128, w3g32, w2g32_asym, ...")->capture_default_str();
-  cmd->add_option("--method", args->method, "Quantization method (rtn)")->capture_default_str();
+  cmd->add_option("--method", args->method, "Quantization method: rtn (round-to-nearest) or gptq (calibrated, needs --calib)")->capture_default_str();
   cmd->add_option("--include", args->include, "Also quantize 2-D float weights whose name matches this regex");
   cmd->add_option("--exclude", args->exclude, "Keep weights whose name matches this regex as they are");
   cmd->add_option("--min-elements", args->min_elements, "Weights with fewer elements stay float (unless --include names them)")
@@ -133,6 +155,7 @@ void register_quantize(CLI::App& app, int& exit_code) {
   cmd->add_option("--scale-search", args->scale_search, "RTN scale candidates tried on each side of the absmax scale (0 = plain absmax)")
       ->capture_default_str()
       ->check(CLI::Range(0, 64));
+  add_gptq_options(*cmd, args->gptq);
   cmd->add_flag("--json", args->json, "Print a JSON summary on stdout");
   add_tokenizer_option(*cmd, args->load);
   cmd->callback([args, &exit_code] { exit_code = report(quantize(*args)); });
