@@ -20,7 +20,7 @@
 namespace edgepack {
 
 struct magnitude_options {
-  sparsity_pattern pattern;                 // default 50 % unstructured
+  sparsity_pattern pattern = {};                 // default 50 % unstructured
   mask_scope scope = mask_scope::per_tensor;  // unstructured only
   int threads = 0;                          // 0: all cores; the result does not depend on it
 };

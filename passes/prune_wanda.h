@@ -18,7 +18,7 @@
 namespace edgepack {
 
 struct wanda_options {
-  sparsity_pattern pattern;  // default 50 % unstructured, per row
+  sparsity_pattern pattern = {};  // default 50 % unstructured, per row
   int threads = 0;           // 0: all cores; the result does not depend on it
 };
 

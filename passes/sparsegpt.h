@@ -40,8 +40,8 @@
 namespace edgepack {
 
 struct sparsegpt_options {
-  sparsity_pattern pattern;              // default 50 % unstructured
-  std::optional<quant_encoding> quantize;  // joint quantization of the kept weights ([out, in] view)
+  sparsity_pattern pattern = {};              // default 50 % unstructured
+  std::optional<quant_encoding> quantize = std::nullopt;  // joint quantization of the kept weights ([out, in] view)
   double damp = 0.01;                    // lambda = damp * mean(diag H)
   double max_damp = 1e4;                 // escalation cap (fraction of the mean diagonal)
   int64_t block_size = 128;              // lazy-batch width (rounded up to a multiple of M for N:M)
