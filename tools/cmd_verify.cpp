@@ -27,7 +27,8 @@ void register_verify(CLI::App& app, int& exit_code) {
   auto* min_cosine = cmd->add_option("--min-cosine", graph_args->min_cosine, "With --inputs: fail when an output's cosine similarity to the original's falls below this");
   auto* max_nmse = cmd->add_option("--max-nmse", graph_args->max_nmse, "With --inputs: fail when an output's NMSE ||a-b||^2/||b||^2 exceeds this")
                        ->check(CLI::NonNegativeNumber);
-  auto* task = cmd->add_option("--task", graph_args->tasks, "With --inputs: task check on the first output: ctc:KEYS.txt, argmax, binary-map[:P] (repeatable)");
+  auto* task = cmd->add_option("--task", graph_args->tasks, "With --inputs: task check on the first output: ctc:KEYS.txt, argmax, binary-map[:P] (repeat the option for several)")
+                   ->allow_extra_args(false);
   auto* map_agreement = cmd->add_option("--min-map-agreement", graph_args->min_map_agreement, "binary-map task: fraction of elements that must agree")
                             ->capture_default_str()
                             ->check(CLI::Range(0.0, 1.0));
