@@ -1,7 +1,7 @@
 #include "calibration/hessian.h"
 
-#include <Eigen/Core>
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <string>
 
@@ -11,18 +11,16 @@ namespace edgepack {
 
 namespace {
 
-using row_matrix_f = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-using const_rows_map = Eigen::Map<const row_matrix_f, 0, Eigen::OuterStride<>>;
-
 struct tile_index {
   int64_t i = 0;  // tile row (I)
   int64_t j = 0;  // tile column (J <= I)
+  int64_t cost = 0;  // multiply-adds, for scheduling only
 };
 
 }  // namespace
 
 hessian_accumulator::hessian_accumulator(int64_t dim, hessian_options options)
-    : dim_(std::max<int64_t>(dim, 0)), options_(options), sum_(static_cast<size_t>(dim_ * dim_), 0.0) {
+    : dim_(std::max<int64_t>(dim, 0)), options_(options), kernel_(resolve_syrk_isa(options.kernel)), sum_(static_cast<size_t>(dim_ * dim_), 0.0) {
   options_.tile = std::max<int64_t>(options_.tile, 16);
   options_.flush_rows = std::max<int64_t>(options_.flush_rows, 1);
 }
@@ -47,22 +45,23 @@ void hessian_accumulator::add_block(const float* x, int64_t rows) {
   std::vector<tile_index> work;
   work.reserve(static_cast<size_t>(tiles * (tiles + 1) / 2));
   for (int64_t i = 0; i < tiles; ++i)
-    for (int64_t j = 0; j <= i; ++j) work.push_back({i, j});
-  const const_rows_map xs(x, rows, dim_, Eigen::OuterStride<>(dim_));
-  parallel_for(static_cast<int64_t>(work.size()), options_.threads, [&](int64_t begin, int64_t end) {
-    row_matrix_f product;
-    for (int64_t w = begin; w < end; ++w) {
+    for (int64_t j = 0; j <= i; ++j) {
+      const int64_t ni = std::min(t, dim_ - i * t), nj = std::min(t, dim_ - j * t);
+      work.push_back({i, j, i == j ? ni * (nj + 1) / 2 : ni * nj});
+    }
+  // Largest tiles first (full off-diagonal tiles, then diagonal and edge tiles), each taken by the
+  // next free thread: the uneven triangle balances to within one small tile. The order and the
+  // thread change no result, only the schedule.
+  std::stable_sort(work.begin(), work.end(), [](const tile_index& l, const tile_index& r) { return l.cost > r.cost; });
+  const int workers = static_cast<int>(std::min<int64_t>(resolve_thread_count(options_.threads), static_cast<int64_t>(work.size())));
+  std::atomic<int64_t> next{0};
+  parallel_for(workers, workers, [&](int64_t, int64_t) {
+    syrk_workspace ws;
+    for (int64_t w = next.fetch_add(1); w < static_cast<int64_t>(work.size()); w = next.fetch_add(1)) {
       const tile_index& tile = work[static_cast<size_t>(w)];
       const int64_t i0 = tile.i * t, j0 = tile.j * t;
-      const int64_t ni = std::min(t, dim_ - i0), nj = std::min(t, dim_ - j0);
-      product.noalias() = xs.middleCols(i0, ni).transpose() * xs.middleCols(j0, nj);
-      for (int64_t a = 0; a < ni; ++a) {
-        double* dst = sum_.data() + (i0 + a) * dim_ + j0;
-        const float* src = product.data() + a * nj;
-        // Diagonal tiles: only the lower triangle (b <= i0 + a) is kept.
-        const int64_t limit = tile.i == tile.j ? a + 1 : nj;
-        for (int64_t b = 0; b < limit; ++b) dst[b] += static_cast<double>(src[b]);
-      }
+      const syrk_tile_spec spec{.i0 = i0, .ni = std::min(t, dim_ - i0), .j0 = j0, .nj = std::min(t, dim_ - j0), .lower_only = tile.i == tile.j};
+      syrk_tile_add(kernel_, x, rows, dim_, spec, sum_.data(), dim_, ws);
     }
   });
 }
