@@ -44,9 +44,23 @@ void collect_names(const graph& g, std::set<std::string>& names) {
   }
 }
 
+void collect_readers(const graph& g, std::map<std::string, std::set<const graph*>>& readers) {
+  for (const auto& n : g.nodes) {
+    for (const auto& in : n.inputs)
+      if (!in.empty()) readers[in].insert(&g);
+    for (const auto& [key, value] : n.attributes)
+      if (const auto* body = std::get_if<std::shared_ptr<const graph>>(&value); body && *body) collect_readers(**body, readers);
+  }
+  for (const auto& o : g.outputs) readers[o.name].insert(&g);
+}
+
 class name_pool {
  public:
   explicit name_pool(const graph& g) { collect_names(g, names_); }
+  // Weights that only one subgraph reads go back into that subgraph as its initializers (the reader
+  // hoisted them), so ONNX Runtime sees them as that body's constants, exactly as in the source.
+  std::map<const graph*, std::vector<std::string>> body_weights;
+  const std::map<std::string, tensor>* top_weights = nullptr;
   std::string fresh(const std::string& base) {
     std::string name = base;
     for (int k = 1; names_.count(name); ++k) name = base + "_" + std::to_string(k);
@@ -229,15 +243,24 @@ Status write_quantized(onnx::GraphProto* gp, const std::string& name, const tens
   return Status::ok_status();
 }
 
+Status write_weight(onnx::GraphProto* gp, const std::string& name, const tensor& w, name_pool& names, onnx_write_stats& stats) {
+  if (w.is_quantized()) {
+    EP_RETURN_IF_ERROR(write_quantized(gp, name, w, names));
+    ++stats.quantized_weights;
+    return Status::ok_status();
+  }
+  ++stats.dense_weights;
+  return write_dense(gp->add_initializer(), name, w);
+}
+
 Status write_graph(onnx::GraphProto* gp, const graph& g, name_pool& names, onnx_write_stats& stats, bool top) {
+  std::set<std::string> elsewhere;
+  for (const auto& [body, list] : names.body_weights) elsewhere.insert(list.begin(), list.end());
+  if (const auto it = names.body_weights.find(&g); it != names.body_weights.end() && !top)
+    for (const auto& name : it->second) EP_RETURN_IF_ERROR(write_weight(gp, name, names.top_weights->at(name), names, stats));
   for (const auto& [name, w] : g.weights) {
-    if (w.is_quantized()) {
-      EP_RETURN_IF_ERROR(write_quantized(gp, name, w, names));
-      ++stats.quantized_weights;
-    } else {
-      EP_RETURN_IF_ERROR(write_dense(gp->add_initializer(), name, w));
-      if (top) ++stats.dense_weights;
-    }
+    if (top && elsewhere.count(name)) continue;
+    EP_RETURN_IF_ERROR(write_weight(gp, name, w, names, stats));
   }
   for (const auto& v : g.inputs) set_value_info(gp->add_input(), v);
   for (const auto& v : g.outputs) set_value_info(gp->add_output(), v);
@@ -279,6 +302,15 @@ Expected<std::string> serialize(const model& m, const onnx_write_options& option
   auto* gp = mp.mutable_graph();
   gp->set_name(m.format.empty() ? "edgepack" : "edgepack_from_" + m.format);
   name_pool names(g);
+  names.top_weights = &g.weights;
+  if (g.has_subgraphs()) {
+    std::map<std::string, std::set<const graph*>> readers;
+    collect_readers(g, readers);
+    for (const auto& [name, w] : g.weights) {
+      const auto it = readers.find(name);
+      if (it != readers.end() && it->second.size() == 1 && *it->second.begin() != &g) names.body_weights[*it->second.begin()].push_back(name);
+    }
+  }
   EP_RETURN_IF_ERROR(write_graph(gp, g, names, stats, true));
   // Weight-decoding nodes were emitted first (they only read initializers): topological order holds.
   const size_t bytes = mp.ByteSizeLong();

@@ -15,6 +15,8 @@
 //   (q - zp) * scale in f32).
 // * Quantized weights need ai.onnx opset >= 21: older graphs are upgraded first
 //   (onnx_opset_upgrade.h); a float model keeps its opset.
+// * Weights only one If/Loop body reads (the reader hoists them) are written back as that body's
+//   initializers, so ORT treats them as constants there, as in the source.
 // * ir_version follows the opset (opset 21 -> IR 10, 23 -> IR 11; never below 4, so initializers
 //   need not be graph inputs).
 // Limitation: one-element TENSOR attributes were read as int64/double, so they are written back

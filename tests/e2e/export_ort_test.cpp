@@ -291,6 +291,30 @@ TEST(ExportOrt, Stories260kOnnx) {
   expect_all(dir / "stories260K.onnx", {dir / "golden/check_ids"});
 }
 
+// Silero VAD v4 (opset 16, If bodies holding the LSTM weights): the float round trip gives ORT's bits
+// (weights only a body reads go back into that body, as in the source). Steps are independent
+// cases here (each step's stored inputs, ORT's own states).
+TEST(ExportOrt, SileroVadLegacyFloat) {
+  EP_REQUIRE_SHARED();
+  EP_REQUIRE_ORT();
+  const auto dir = shared_dir() / "models/silero-vad";
+  temp_dir work;
+  const auto exported = work / "silero.onnx";
+  const auto r = run_cli({"export", (dir / "silero_vad_legacy.onnx").string(), "-o", exported.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const std::string step : {"step_0", "step_5"}) {
+    const auto s = dir / "golden/legacy_speech" / step;
+    golden_case c;
+    c.inputs = {{"input", s / "input_0.npy"}, {"sr", s / "input_1.npy"}, {"h", s / "input_2.npy"}, {"c", s / "input_3.npy"}};
+    run_ort(dir / "silero_vad_legacy.onnx", c, work / ("a_" + step));
+    run_ort(exported, c, work / ("b_" + step));
+    for (const std::string out : {"output", "hn", "cn"}) {
+      const difference d = compare(load_floats(work / ("a_" + step) / (out + ".npy")), load_floats(work / ("b_" + step) / (out + ".npy")));
+      EXPECT_EQ(d.max_abs, 0.0) << step << " " << out;
+    }
+  }
+}
+
 // The llama2.c lowering (opset-23 RMSNormalization, RotaryEmbedding, Attention with an empty past
 // KV cache) exported float and w4g32 (Gemm transB = 1: default view, 172-column ffn_down tail
 // groups): ORT (optimisations disabled) against `edgepack run` on the same ids. Bound: the
