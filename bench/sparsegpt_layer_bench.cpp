@@ -1,0 +1,167 @@
+// SparseGPT on one synthetic linear layer (default 4096 x 4096), beside bench/gptq_layer_bench.cpp
+// and with the same data recipe (that of ../shared/peers/gptq_layer_ref.py): W ~ N(0, 0.02^2);
+// x = sqrt(.5) z A + sqrt(.5) e with z ~ N(0, I_64), A ~ N(0,1)^{64 x dim} with unit-norm columns,
+// e ~ N(0, I). Seeds W 0, calibration 1, held-out 2, A 3; normals from std::mt19937_64 + Box-Muller
+// in chunks of 2048 rows, as in gptq_layer_bench, so both benches see the same numbers.
+//
+// Times (wall clock, data generation excluded): Hessian accumulation, then magnitude, Wanda and
+// SparseGPT (damp 0.01, block 128) at 50 % and 2:4, and joint s2:4+w4g128 (symmetric). Reports
+// held-out relative output error ||X W^T - X W_hat^T|| / ||X W^T|| for each.
+//
+// Usage: sparsegpt_layer_bench [--dim 4096] [--calib 16384] [--test 2048] [--threads 2]
+#include <sys/resource.h>
+
+#include <Eigen/Core>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "calibration/hessian.h"
+#include "core/parallel.h"
+#include "passes/prune_magnitude.h"
+#include "passes/prune_wanda.h"
+#include "passes/sparsegpt.h"
+
+using namespace edgepack;
+using row_matrix_f = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+namespace {
+
+constexpr int64_t rank = 64;
+constexpr int64_t chunk_rows = 2048;
+
+double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+
+struct normal_source {
+  std::mt19937_64 rng;
+  bool has_spare = false;
+  double spare = 0;
+  explicit normal_source(uint64_t seed) : rng(seed) {}
+  double uniform() { return (static_cast<double>(rng() >> 11) + 0.5) * 0x1.0p-53; }
+  float next() {
+    if (has_spare) {
+      has_spare = false;
+      return static_cast<float>(spare);
+    }
+    const double r = std::sqrt(-2.0 * std::log(uniform())), t = 2.0 * M_PI * uniform();
+    spare = r * std::sin(t);
+    has_spare = true;
+    return static_cast<float>(r * std::cos(t));
+  }
+};
+
+row_matrix_f make_rows(int64_t first, int64_t count, int64_t dim, uint64_t seed, const row_matrix_f& a, int threads) {
+  row_matrix_f z(count, rank), e(count, dim);
+  const int64_t chunks = (count + chunk_rows - 1) / chunk_rows;
+  parallel_for(chunks, threads, [&](int64_t b, int64_t end) {
+    for (int64_t c = b; c < end; ++c) {
+      normal_source gen(seed * 1000003 + static_cast<uint64_t>((first + c * chunk_rows) / chunk_rows));
+      for (int64_t r = c * chunk_rows; r < std::min(count, (c + 1) * chunk_rows); ++r) {
+        for (int64_t k = 0; k < rank; ++k) z(r, k) = gen.next();
+        for (int64_t j = 0; j < dim; ++j) e(r, j) = gen.next();
+      }
+    }
+  });
+  const float h = std::sqrt(0.5f);
+  row_matrix_f x = h * e;
+  x.noalias() += h * (z * a);
+  return x;
+}
+
+double relative_output_error(const row_matrix_f& x, const row_matrix_f& y, const std::vector<float>& q, int64_t dim) {
+  const Eigen::Map<const row_matrix_f> qm(q.data(), dim, dim);
+  const row_matrix_f yq = x * qm.transpose();
+  return static_cast<double>((y - yq).norm() / y.norm());
+}
+
+long peak_rss_mib() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss / 1024;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int64_t dim = 4096, calib = 16384, test = 2048;
+  int threads = 2;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string key = argv[i];
+    const long long v = std::atoll(argv[i + 1]);
+    if (key == "--dim") dim = v;
+    else if (key == "--calib") calib = v;
+    else if (key == "--test") test = v;
+    else if (key == "--threads") threads = static_cast<int>(v);
+    else {
+      std::fprintf(stderr, "unknown option %s\n", key.c_str());
+      return 2;
+    }
+  }
+  __builtin_cpu_init();
+  std::printf("cpu features: avx2 %d fma %d avx512f %d; Eigen SIMD in this build: %s; threads %d\n", __builtin_cpu_supports("avx2") != 0,
+              __builtin_cpu_supports("fma") != 0, __builtin_cpu_supports("avx512f") != 0, Eigen::SimdInstructionSetsInUse(), threads);
+  std::printf("layer %lld x %lld, calibration rows %lld, held-out rows %lld\n", static_cast<long long>(dim), static_cast<long long>(dim),
+              static_cast<long long>(calib), static_cast<long long>(test));
+
+  row_matrix_f a(rank, dim);
+  {
+    normal_source gen(3);
+    for (int64_t k = 0; k < rank; ++k)
+      for (int64_t j = 0; j < dim; ++j) a(k, j) = gen.next();
+    for (int64_t j = 0; j < dim; ++j) a.col(j) /= a.col(j).norm();
+  }
+  std::vector<float> w(static_cast<size_t>(dim * dim));
+  {
+    normal_source gen(0);
+    for (auto& v : w) v = 0.02f * gen.next();
+  }
+  hessian_accumulator acc(dim, hessian_options{.threads = threads});
+  double hessian_s = 0;
+  for (int64_t first = 0; first < calib; first += chunk_rows) {
+    const int64_t count = std::min(chunk_rows, calib - first);
+    const row_matrix_f x = make_rows(first, count, dim, 1, a, threads);
+    const double t0 = now();
+    if (!acc.add_rows(x.data(), count).ok()) return 5;
+    hessian_s += now() - t0;
+  }
+  double t0 = now();
+  const std::vector<double> h = acc.hessian();
+  hessian_s += now() - t0;
+  std::printf("hessian: %.3f s\n", hessian_s);
+  auto norms = activation_norms_from_hessian(h, dim, calib);
+  if (!norms.ok()) return 5;
+
+  const row_matrix_f xt = make_rows(0, test, dim, 2, a, threads);
+  const Eigen::Map<const row_matrix_f> wm(w.data(), dim, dim);
+  const row_matrix_f yt = xt * wm.transpose();
+
+  quant_encoding w4g128{.bits = 4, .group_size = 128, .symmetric = true};
+  for (const sparsity_pattern& p : {sparsity_pattern::unstructured(0.5), sparsity_pattern::n_of_m(2, 4)}) {
+    t0 = now();
+    auto mg = prune_magnitude(w, dim, dim, magnitude_options{.pattern = p, .threads = threads});
+    const double mg_s = now() - t0;
+    t0 = now();
+    auto wa = prune_wanda(w, dim, dim, *norms, wanda_options{.pattern = p, .threads = threads});
+    const double wa_s = now() - t0;
+    t0 = now();
+    auto sg = sparsegpt_prune(w, dim, dim, h, sparsegpt_options{.pattern = p, .threads = threads});
+    const double sg_s = now() - t0;
+    if (!mg.ok() || !wa.ok() || !sg.ok()) return 5;
+    std::printf("%s: sparsegpt %.3f s (damp %.3g, %zu warnings), wanda %.3f s, magnitude %.3f s; held-out error sparsegpt %.4f, wanda %.4f, "
+                "magnitude %.4f\n",
+                sparsity_pattern_name(p).c_str(), sg_s, sg->stats.damp_fraction, sg->stats.warnings.size(), wa_s, mg_s,
+                relative_output_error(xt, yt, sg->pruned.values, dim), relative_output_error(xt, yt, wa->values, dim),
+                relative_output_error(xt, yt, mg->values, dim));
+  }
+  t0 = now();
+  auto joint = sparsegpt_prune(w, dim, dim, h, sparsegpt_options{.pattern = sparsity_pattern::n_of_m(2, 4), .quantize = w4g128, .threads = threads});
+  const double joint_s = now() - t0;
+  if (!joint.ok()) return 5;
+  std::printf("s2:4+w4g128: sparsegpt %.3f s; held-out error %.4f\n", joint_s, relative_output_error(xt, yt, joint->pruned.values, dim));
+  std::printf("peak RSS: %ld MiB\n", peak_rss_mib());
+  return 0;
+}
