@@ -187,3 +187,41 @@ TEST(VerifyOnnx, DetW8BinaryMapAgrees) {
 
 }  // namespace
 }  // namespace edgepack::testing
+
+namespace edgepack::testing {
+namespace {
+
+TEST(VerifyOnnx, QuantizeCommandW8RecKeepsTheGoldenText) {
+  EP_REQUIRE_SHARED();
+  temp_dir dir;
+  const auto onnx = (ocr_dir() / "ch_PP-OCRv4_rec_infer.onnx").string();
+  const auto epk = (dir / "rec-w8.epk").string();
+  const auto q = run_cli({"-q", "quantize", onnx, "-o", epk, "--scheme", "w8"});
+  ASSERT_EQ(q.exit_code, 0) << q.err;
+  const auto keys = (ocr_dir() / "ppocr_keys_v1.txt").string();
+  for (const char* name : {"rec_hello_2026", "rec_edge_device"}) {
+    const auto case_dir = ocr_dir() / "golden" / name;
+    const auto r = run_cli({"-q", "verify", epk, "--against", onnx, "--inputs", case_dir.string(), "--task", "ctc:" + keys, "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    const auto j = json_of(r);
+    EXPECT_EQ(j["cases"][0]["tasks"][0]["model"], manifest_of(case_dir)["decoded_text"]) << name;
+  }
+}
+
+TEST(VerifyOnnx, StatefulStepsCarryEachModelsOwnState) {
+  EP_REQUIRE_SHARED();
+  temp_dir dir;
+  const auto onnx = shared_dir() / "models" / "silero-vad" / "silero_vad_legacy.onnx";
+  const auto epk = make_epk(onnx, dir / "silero.epk", "");
+  const auto r = run_cli({"-q", "verify", epk.string(), "--against", onnx.string(), "--inputs", (onnx.parent_path() / "golden").string(), "--min-cosine",
+                          "0.999999", "--task", "binary-map:0.5", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const auto j = json_of(r);
+  ASSERT_EQ(j["cases"].size(), 24u);  // 2 cases x 12 steps
+  EXPECT_EQ(j["cases"][0]["case"], "legacy_noise");
+  EXPECT_EQ(j["cases"][11]["step"], 11);
+  EXPECT_EQ(j["outputs"].size(), 3u);  // output, hn, cn
+}
+
+}  // namespace
+}  // namespace edgepack::testing
