@@ -56,8 +56,9 @@ tensor tensor::allocate(dtype type, std::vector<int64_t> shape) {
 Expected<std::vector<float>> to_float_vector(const tensor& t) {
   const auto count = static_cast<size_t>(t.numel());
   std::vector<float> out(count);
-  if (t.is_quantized()) {
-    dequantize_rows(t, 0, t.rows(), out.data());
+  if (t.is_encoded()) {
+    if (t.is_sparse()) decode_sparse_rows(t, 0, t.rows(), out.data());
+    else dequantize_rows(t, 0, t.rows(), out.data());
     if (t.quant.transposed) {  // the codes hold the transpose: put elements back in tensor order
       std::vector<float> original(count);
       const int64_t rows = t.rows(), cols = t.cols();

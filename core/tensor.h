@@ -10,6 +10,7 @@
 
 #include "core/dtype.h"
 #include "core/encoding.h"
+#include "core/sparsity.h"
 #include "core/status.h"
 #include "core/storage.h"
 
@@ -34,6 +35,12 @@ struct tensor {
   byte_view data;        // dense elements (row-major, little-endian) or packed codes
   byte_view scales;      // quantized: f16 scales, [rows, groups]
   byte_view zeros;       // quantized asymmetric: packed zero-point codes, [rows, groups]
+  // Sparse storage (core/sparsity.h): data then holds only the stored values (or their codes), and
+  // the matrix view (quant.col_axis / quant.transposed) applies to dense float tensors too.
+  sparse_encoding sparsity;
+  byte_view indices;      // n_of_m: per stored value its column within its group
+  byte_view mask;         // bitmask: 1 bit per view element
+  byte_view row_offsets;  // bitmask: rows + 1 uint32 (first stored value of each row)
 
   int64_t numel() const;
   // Rows/cols of the matrix view used by quantized encodings (quant_view_of; a dense tensor's
@@ -41,8 +48,11 @@ struct tensor {
   int64_t cols() const { return quant_view_of(shape, quant).cols; }
   int64_t rows() const { return quant_view_of(shape, quant).rows; }
   bool is_quantized() const { return kind == encoding_kind::quantized; }
-  // Bytes the tensor occupies in a file (data + scales + zeros).
-  uint64_t stored_bytes() const { return data.size + scales.size + zeros.size; }
+  bool is_sparse() const { return sparsity.is_sparse(); }
+  // Quantized or sparse: data is not a plain row-major array of `type` elements.
+  bool is_encoded() const { return is_quantized() || is_sparse(); }
+  // Bytes the tensor occupies in a file (all blobs).
+  uint64_t stored_bytes() const { return data.size + scales.size + zeros.size + indices.size + mask.size + row_offsets.size; }
 
   template <class T>
   const T* data_as() const { return reinterpret_cast<const T*>(data.data); }

@@ -126,6 +126,14 @@ Expected<model> read_model(std::shared_ptr<const storage> bytes, const epk_read_
     t.data = view_of(bytes, data, *entry.parts[0]);
     if (entry.parts[1]) t.scales = view_of(bytes, data, *entry.parts[1]);
     if (entry.parts[2]) t.zeros = view_of(bytes, data, *entry.parts[2]);
+    if (entry.parts[3]) t.indices = view_of(bytes, data, *entry.parts[3]);
+    if (entry.parts[4]) t.mask = view_of(bytes, data, *entry.parts[4]);
+    if (entry.parts[5]) t.row_offsets = view_of(bytes, data, *entry.parts[5]);
+    // Sparse metadata is structure, not payload: always checked (out-of-range or repeated
+    // indices, a mask that disagrees with its counts), whether or not CRCs are verified.
+    if (t.is_sparse()) {
+      if (Status st = check_sparse_blobs(t); !st.ok()) return bad_input("tensor '" + entry.name + "': " + st.message());
+    }
     m.g.weights.emplace(entry.name, std::move(t));
   }
   EP_RETURN_IF_ERROR(read_optional_parts(metadata, m));

@@ -12,8 +12,8 @@
 
 namespace edgepack {
 
-enum class epk_part : uint8_t { data, scales, zeros };
-inline constexpr size_t epk_part_count = 3;
+enum class epk_part : uint8_t { data, scales, zeros, indices, mask, row_offsets };
+inline constexpr size_t epk_part_count = 6;
 const char* epk_part_name(epk_part part);
 
 struct epk_blob_ref {
@@ -30,12 +30,15 @@ using epk_part_sizes = std::array<std::optional<uint64_t>, epk_part_count>;
 //   dense:     data = dtype_bytes_for(dtype, numel)
 //   quantized: data = packed_code_bytes(bits, numel); scales = 2 * rows * groups (f16);
 //              zeros = packed_code_bytes(bits, rows * groups) when asymmetric.
+//   sparse (either kind): data holds only the stored values (V of them, see core/sparsity.h);
+//              n_of_m: indices = ceil(V * ceil(log2 m) / 8);
+//              bitmask: mask = ceil(rows * cols / 8), row_offsets = 4 * (rows + 1).
 // Errors are bad_input without a prefix; callers add the tensor name.
 Expected<epk_part_sizes> epk_required_part_sizes(const tensor& t);
 
 struct epk_tensor_entry {
   std::string name;
-  tensor layout;  // type, shape, kind, quant; views are empty
+  tensor layout;  // type, shape, kind, quant, sparsity; views are empty
   std::array<std::optional<epk_blob_ref>, epk_part_count> parts;
 };
 

@@ -20,6 +20,9 @@ const byte_view& part_view(const tensor& t, epk_part part) {
   switch (part) {
     case epk_part::scales: return t.scales;
     case epk_part::zeros: return t.zeros;
+    case epk_part::indices: return t.indices;
+    case epk_part::mask: return t.mask;
+    case epk_part::row_offsets: return t.row_offsets;
     case epk_part::data: break;
   }
   return t.data;
@@ -44,6 +47,7 @@ Expected<write_plan> plan_layout(const graph& g) {
     entry.layout.shape = t.shape;
     entry.layout.kind = t.kind;
     entry.layout.quant = t.quant;
+    entry.layout.sparsity = t.sparsity;
     for (size_t p = 0; p < epk_part_count; ++p) {
       if (!(*required)[p]) continue;
       const auto offset = epk_align_up(end);
@@ -91,7 +95,8 @@ Status write_tensor(atomic_file_writer& out, uint64_t data_offset, epk_tensor_en
   auto produced = produce(entry.name, layout);
   if (!produced.ok()) return produced.status().with_context("tensor '" + entry.name + "'");
   const tensor& t = *produced;
-  if (t.type != layout.type || t.shape != layout.shape || t.kind != layout.kind || (t.is_quantized() && !(t.quant == layout.quant)))
+  if (t.type != layout.type || t.shape != layout.shape || t.kind != layout.kind || (t.is_encoded() && !(t.quant == layout.quant)) ||
+      !(t.sparsity == layout.sparsity))
     return internal_error("tensor '" + entry.name + "': produced tensor does not match its planned layout");
   for (size_t p = 0; p < epk_part_count; ++p) {
     const byte_view& view = part_view(t, static_cast<epk_part>(p));
@@ -106,6 +111,9 @@ Status write_tensor(atomic_file_writer& out, uint64_t data_offset, epk_tensor_en
                             shape_to_string(t.shape) + (t.is_quantized() ? " as " + quant_encoding_name(t.quant) : std::string()) +
                             " needs " + std::to_string(ref.length));
     if (view.size > 0 && view.data == nullptr) return internal_error(what + " has no bytes behind its view");
+    if (p == 0 && t.is_sparse()) {  // a reader would refuse what we are about to write
+      if (Status st = check_sparse_blobs(t); !st.ok()) return internal_error("tensor '" + entry.name + "': " + st.message());
+    }
     ref.crc32c = crc32c(std::span(view.data, view.size));
     EP_RETURN_IF_ERROR(out.write_zeros(data_offset + ref.offset - out.offset()));
     EP_RETURN_IF_ERROR(out.write(std::span(view.data, view.size)));
