@@ -9,12 +9,16 @@
 // in chunks of 2048 rows, and GPTQ (damp 0.01, block 128) at w4g128 asymmetric (the reference's
 // setting) and symmetric. Reports held-out relative output error ||X W^T - X Q^T|| / ||X W^T||
 // for GPTQ and for the project's RTN, the accumulation's GFLOP/s (n * dim * (dim + 1) flops)
-// against Eigen's single-precision GEMM measured here on the same threads, CPU features and peak RSS.
+// against Eigen's single-precision GEMM measured here on the same threads (Eigen as built: SSE2 in
+// the default baseline build), the SYRK kernel variant that ran, each available SIMD variant's
+// GFLOP/s on one 2048-row chunk (best of 3; the portable variant is only timed for dim <= 512:
+// without hardware FMA it is very slow), CPU features and peak RSS.
 //
 // Usage: gptq_layer_bench [--dim 4096] [--calib 65536] [--test 2048] [--threads 2] [--group 128]
 #include <sys/resource.h>
 
 #include <Eigen/Core>
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -158,8 +162,26 @@ int main(int argc, char** argv) {
     for (auto& v : w) v = 0.02f * gen.next();
   }
 
+  // Each available kernel variant on one chunk (best of 3), then the real run with the automatic one.
+  {
+    const row_matrix_f x = make_rows(0, std::min(chunk_rows, calib), dim, 1, a, threads);
+    const double chunk_flops = static_cast<double>(x.rows()) * dim * (dim + 1);
+    for (const syrk_isa isa : {syrk_isa::avx512, syrk_isa::avx2, syrk_isa::portable}) {
+      if (!syrk_isa_available(isa) || (isa == syrk_isa::portable && dim > 512)) continue;
+      double best = 1e30;
+      for (int rep = 0; rep < 3; ++rep) {
+        hessian_accumulator one(dim, hessian_options{.threads = threads, .kernel = isa});
+        const double t0 = now();
+        if (!one.add_rows(x.data(), x.rows()).ok()) return 5;
+        best = std::min(best, now() - t0);
+      }
+      std::printf("syrk kernel %s: %.1f GFLOP/s on one %lld-row chunk\n", syrk_isa_name(isa), chunk_flops / best / 1e9, static_cast<long long>(x.rows()));
+    }
+  }
+
   // Hessian: generate a chunk (not timed), accumulate it (timed).
   hessian_accumulator acc(dim, hessian_options{.threads = threads});
+  std::printf("hessian kernel: %s\n", syrk_isa_name(acc.kernel()));
   double hessian_s = 0;
   for (int64_t first = 0; first < calib; first += chunk_rows) {
     const int64_t count = std::min(chunk_rows, calib - first);
