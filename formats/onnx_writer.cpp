@@ -244,6 +244,9 @@ Status write_quantized(onnx::GraphProto* gp, const std::string& name, const tens
 }
 
 Status write_weight(onnx::GraphProto* gp, const std::string& name, const tensor& w, name_pool& names, onnx_write_stats& stats) {
+  // ONNX has no sparse weight form here: a packed tensor goes out dense (pruned positions as zeros,
+  // or as zero-point codes under DequantizeLinear), decoding to the same values.
+  if (w.is_sparse()) return write_weight(gp, name, unpack_sparse_tensor(w), names, stats);
   if (w.is_quantized()) {
     EP_RETURN_IF_ERROR(write_quantized(gp, name, w, names));
     ++stats.quantized_weights;

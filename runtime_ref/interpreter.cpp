@@ -2,12 +2,14 @@
 
 #include <set>
 
+#include "runtime_ref/sparse_linear.h"
+
 namespace edgepack {
 
 // Weights of any float or quantized encoding become dense f32: the reference decoder defines
 // what an encoding means, and kernels stay encoding-agnostic.
 static Expected<tensor> decode_weight(const std::string& name, const tensor& weight) {
-  if (!weight.is_quantized() && (weight.type != dtype::f16 && weight.type != dtype::bf16 && weight.type != dtype::f64)) return weight;
+  if (!weight.is_encoded() && (weight.type != dtype::f16 && weight.type != dtype::bf16 && weight.type != dtype::f64)) return weight;
   auto values = to_float_vector(weight);
   if (!values.ok()) return values.status().with_context("weight '" + name + "'");
   return tensor::from_values<float>(dtype::f32, weight.shape, std::span<const float>(*values));
@@ -40,13 +42,35 @@ struct scope {
   }
 };
 
+// Sparse weights that only Gemm nodes read, as B with transB = 1, stay packed: kernel_gemm runs them
+// through the sparse_linear fast path (runtime_ref/sparse_linear.h) without decoding.
+std::set<std::string> packed_linear_weights(const graph& g) {
+  std::set<std::string> keep, refused;
+  for (const auto& n : g.nodes)
+    for (size_t i = 0; i < n.inputs.size(); ++i) {
+      const tensor* w = g.find_weight(n.inputs[i]);
+      if (w == nullptr || !w->is_sparse()) continue;
+      const bool linear = n.op_type == "Gemm" && n.domain.empty() && i == 1 && n.int_attr("transB", 0) != 0 && sparse_linear_supported(*w);
+      (linear ? keep : refused).insert(n.inputs[i]);
+    }
+  for (const auto& n : g.nodes)  // a subgraph reading it needs the decoded form
+    for (const auto& [key, value] : n.attributes)
+      if (const auto* body = std::get_if<std::shared_ptr<const graph>>(&value); body != nullptr && *body != nullptr)
+        for (const auto& name : (*body)->outer_references()) refused.insert(name);
+  for (const auto& name : refused) keep.erase(name);
+  return keep;
+}
+
 Expected<std::shared_ptr<const graph>> decode_weights(std::shared_ptr<const graph> g) {
+  const std::set<std::string> packed = packed_linear_weights(*g);
   bool needed = false;
   for (const auto& [name, weight] : g->weights)
-    needed = needed || weight.is_quantized() || weight.type == dtype::f16 || weight.type == dtype::bf16 || weight.type == dtype::f64;
+    needed = needed || (weight.is_encoded() && !packed.contains(name)) || weight.type == dtype::f16 || weight.type == dtype::bf16 ||
+             weight.type == dtype::f64;
   if (!needed) return g;
   auto decoded = std::make_shared<graph>(*g);
   for (auto& [name, weight] : decoded->weights) {
+    if (packed.contains(name)) continue;
     EP_ASSIGN_OR_RETURN(weight, decode_weight(name, weight));
   }
   return std::shared_ptr<const graph>(std::move(decoded));

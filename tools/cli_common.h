@@ -35,5 +35,6 @@ void register_run(CLI::App& app, int& exit_code);
 void register_eval(CLI::App& app, int& exit_code);
 void register_verify(CLI::App& app, int& exit_code);
 void register_export(CLI::App& app, int& exit_code);
+void register_pack(CLI::App& app, int& exit_code);
 
 }  // namespace edgepack::cli

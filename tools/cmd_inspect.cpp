@@ -23,13 +23,24 @@ uint64_t path_bytes(const std::string& path) {
 }
 
 std::string encoding_text(const tensor& t) {
-  if (!t.is_quantized()) return std::string(dtype_name(t.type));
-  return quant_encoding_name(t.quant);
+  const std::string values = t.is_quantized() ? quant_encoding_name(t.quant) : std::string(dtype_name(t.type));
+  if (!t.is_sparse()) return values;
+  return (t.sparsity.layout == sparsity_layout::n_of_m ? "s" + sparse_encoding_name(t.sparsity) : std::string("bitmask")) + "+" + values;
+}
+
+// Fraction of a sparse tensor's elements that decode to zero (its pruned positions, plus any kept
+// value that rounded to zero).
+double zero_fraction(const tensor& t) {
+  auto values = to_float_vector(t);
+  if (!values.ok() || values->empty()) return 0.0;
+  size_t zeros = 0;
+  for (float v : *values) zeros += v == 0.0f;
+  return static_cast<double>(zeros) / static_cast<double>(values->size());
 }
 
 nlohmann::json describe(const model& m, const std::string& path) {
   nlohmann::json tensors = nlohmann::json::array();
-  uint64_t params = 0, weight_bytes = 0, quant_params = 0, quant_bytes = 0, param_tensors = 0;
+  uint64_t params = 0, weight_bytes = 0, quant_params = 0, quant_bytes = 0, param_tensors = 0, sparse_params = 0, sparse_bytes = 0;
   for (const auto& [name, t] : m.g.weights) {
     // Graph constants we generate (rotary tables, reshape shapes) are not parameters.
     const bool derived = name.rfind("rope.", 0) == 0 || name.rfind("shape.", 0) == 0;
@@ -43,7 +54,19 @@ nlohmann::json describe(const model& m, const std::string& path) {
       tensors.back()["transposed"] = t.quant.transposed;
       tensors.back()["view"] = weight_view_text(t.shape, t.quant);
     }
+    if (t.is_sparse()) {
+      // bits_per_weight above already counts every blob: values, scales, zeros and index metadata.
+      const uint64_t metadata = t.indices.size + t.mask.size + t.row_offsets.size;
+      tensors.back()["layout"] = sparse_encoding_name(t.sparsity);
+      tensors.back()["sparsity"] = zero_fraction(t);
+      tensors.back()["metadata_bytes"] = metadata;
+      tensors.back()["metadata_bits_per_weight"] = count ? 8.0 * static_cast<double>(metadata) / static_cast<double>(count) : 0.0;
+    }
     if (derived) continue;
+    if (t.is_sparse()) {
+      sparse_params += count;
+      sparse_bytes += t.stored_bytes();
+    }
     ++param_tensors;
     params += count;
     weight_bytes += t.stored_bytes();
@@ -61,6 +84,8 @@ nlohmann::json describe(const model& m, const std::string& path) {
                       {"bits_per_weight", params ? 8.0 * static_cast<double>(weight_bytes) / static_cast<double>(params) : 0.0},
                       {"quantized_parameters", quant_params},
                       {"quantized_bits_per_weight", quant_params ? 8.0 * static_cast<double>(quant_bytes) / static_cast<double>(quant_params) : 0.0},
+                      {"sparse_parameters", sparse_params},
+                      {"sparse_bits_per_weight", sparse_params ? 8.0 * static_cast<double>(sparse_bytes) / static_cast<double>(sparse_params) : 0.0},
                       {"nodes", m.g.nodes.size()},
                       {"tensors", tensors}};
   if (m.llm) {
@@ -108,6 +133,9 @@ void print_human(const nlohmann::json& j) {
   if (j["quantized_parameters"].get<uint64_t>() > 0)
     std::printf("; quantized: %llu parameters at %.3f bits per weight", static_cast<unsigned long long>(j["quantized_parameters"].get<uint64_t>()),
                 j["quantized_bits_per_weight"].get<double>());
+  if (j["sparse_parameters"].get<uint64_t>() > 0)
+    std::printf("; sparse: %llu parameters at %.3f bits per weight (incl. scales, zeros, indices/masks)",
+                static_cast<unsigned long long>(j["sparse_parameters"].get<uint64_t>()), j["sparse_bits_per_weight"].get<double>());
   // Per-layer quantization error, when the file records it (quantize stats in "extra").
   bool has_error = false;
   for (const auto& t : j["tensors"]) has_error = has_error || t.contains("relative_error");
@@ -120,6 +148,9 @@ void print_human(const nlohmann::json& j) {
     std::printf("%-52s %-16s %-12s %12llu %8.3f", t["name"].get<std::string>().c_str(), shape.c_str(), encoding.c_str(),
                 static_cast<unsigned long long>(t["bytes"].get<uint64_t>()), t["bits_per_weight"].get<double>());
     if (t.contains("relative_error")) std::printf("  %9.6f", t["relative_error"].get<double>());
+    if (t.contains("layout"))
+      std::printf("  %s, %.1f %% zeros, metadata %.3f bits/w", t["layout"].get<std::string>().c_str(), 100.0 * t["sparsity"].get<double>(),
+                  t["metadata_bits_per_weight"].get<double>());
     std::printf("\n");
   }
   if (j.contains("provenance")) {

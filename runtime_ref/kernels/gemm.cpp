@@ -5,6 +5,7 @@
 #include "runtime_ref/broadcast.h"
 #include "runtime_ref/kernel.h"
 #include "runtime_ref/kernel_threads.h"
+#include "runtime_ref/sparse_linear.h"
 
 namespace edgepack {
 
@@ -13,9 +14,12 @@ using row_major = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::Ro
 Status kernel_gemm(kernel_io& io) {
   EP_RETURN_IF_ERROR(io.require_inputs(2));
   EP_RETURN_IF_ERROR(io.require_type(0, dtype::f32));
-  EP_RETURN_IF_ERROR(io.require_type(1, dtype::f32));
   const tensor& a = *io.input(0);
   const tensor& b = *io.input(1);
+  // A packed sparse weight (left packed by the interpreter only for transB = 1 readers).
+  const bool packed = b.is_sparse() && sparse_linear_supported(b) && io.op.int_attr("transB", 0) != 0;
+  if (!packed) EP_RETURN_IF_ERROR(io.require_type(1, dtype::f32));
+  if (b.is_encoded() && !packed) return io.fail("B is an encoded weight this kernel cannot read");
   if (a.shape.size() != 2 || b.shape.size() != 2)
     return io.fail("A and B must be 2-D, got " + shape_to_string(a.shape) + " and " + shape_to_string(b.shape));
   const bool trans_a = io.op.int_attr("transA", 0) != 0;
@@ -31,7 +35,14 @@ Status kernel_gemm(kernel_io& io) {
   Eigen::Map<const row_major> mb(b.data_as<float>(), b.shape[0], b.shape[1]);
   tensor out = tensor::allocate(dtype::f32, {m, n});
   Eigen::Map<row_major> y(out.mutable_data_as<float>(), m, n);
-  if (trans_a && trans_b) blocked_product(y, ma.transpose(), mb.transpose());
+  if (packed) {
+    if (trans_a) {
+      const row_major at = ma.transpose();
+      sparse_linear(b, at.data(), m, out.mutable_data_as<float>());
+    } else {
+      sparse_linear(b, a.data_as<float>(), m, out.mutable_data_as<float>());
+    }
+  } else if (trans_a && trans_b) blocked_product(y, ma.transpose(), mb.transpose());
   else if (trans_a) blocked_product(y, ma.transpose(), mb);
   else if (trans_b) blocked_product(y, ma, mb.transpose());
   else blocked_product(y, ma, mb);
