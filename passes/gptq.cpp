@@ -197,7 +197,7 @@ Expected<gptq_result> gptq_quantize(std::span<const float> weight, int64_t rows,
     h.swap(permuted);
   }
   {
-    auto factor = damped_inverse_factor(h, cols, inverse_factor_options{.damp = options.damp, .max_damp = options.max_damp});
+    auto factor = damped_inverse_factor(h, cols, inverse_factor_options{.damp = options.damp, .max_damp = options.max_damp, .threads = options.threads});
     if (!factor.ok()) return factor.status();
     plan.u = std::move(factor->upper);
     stats.damp_fraction = factor->damp_fraction;

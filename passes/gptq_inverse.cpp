@@ -2,8 +2,14 @@
 
 #include <Eigen/Cholesky>
 #include <Eigen/Core>
+#include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <sstream>
+#include <utility>
+#include <vector>
+
+#include "core/parallel.h"
 
 namespace edgepack {
 
@@ -11,22 +17,73 @@ namespace {
 
 using matrix_d = Eigen::MatrixXd;
 
-// In-place inverse of the lower triangle of l (the strict upper triangle is ignored and left as is).
-// [A 0; B C]^-1 = [A^-1 0; -C^-1 B A^-1  C^-1].
-void invert_lower_in_place(Eigen::Ref<matrix_d> l) {
-  const Eigen::Index n = l.rows();
-  if (n <= 64) {
-    matrix_d inv = matrix_d::Identity(n, n);
-    l.triangularView<Eigen::Lower>().solveInPlace(inv);
-    l.triangularView<Eigen::Lower>() = inv;
-    return;
+constexpr Eigen::Index block_edge = 128;
+
+// Runs body(w) for w in [0, count) on `threads`, each item taken by the next free thread (items
+// are independent; which thread runs one never changes its result).
+template <typename Body>
+void for_each_item(int64_t count, int threads, const Body& body) {
+  if (count <= 0) return;
+  const int workers = static_cast<int>(std::min<int64_t>(resolve_thread_count(threads), count));
+  std::atomic<int64_t> next{0};
+  parallel_for(workers, workers, [&](int64_t, int64_t) {
+    for (int64_t w = next.fetch_add(1); w < count; w = next.fetch_add(1)) body(w);
+  });
+}
+
+// Right-looking blocked Cholesky of the lower triangle of a, in place (the strict upper triangle
+// is scratch). False when a diagonal block is not positive definite.
+bool blocked_cholesky(matrix_d& a, int threads) {
+  const Eigen::Index n = a.rows(), blocks = (n + block_edge - 1) / block_edge;
+  std::vector<std::pair<Eigen::Index, Eigen::Index>> tiles;
+  for (Eigen::Index k = 0; k < blocks; ++k) {
+    const Eigen::Index k0 = k * block_edge, kn = std::min(block_edge, n - k0);
+    {
+      Eigen::Ref<matrix_d> diagonal = a.block(k0, k0, kn, kn);
+      Eigen::LLT<Eigen::Ref<matrix_d>, Eigen::Lower> llt(diagonal);
+      if (llt.info() != Eigen::Success) return false;
+    }
+    const Eigen::Index rest = blocks - k - 1;
+    if (rest == 0) break;
+    // Panel: A[i, k] <- A[i, k] L[k, k]^-T, one row block per item.
+    for_each_item(rest, threads, [&](int64_t w) {
+      const Eigen::Index i0 = (k + 1 + w) * block_edge, in = std::min(block_edge, n - i0);
+      a.block(k0, k0, kn, kn).triangularView<Eigen::Lower>().transpose().solveInPlace<Eigen::OnTheRight>(a.block(i0, k0, in, kn));
+    });
+    // Trailing update: A[i, j] -= A[i, k] A[j, k]^T for k < j <= i, one tile per item.
+    tiles.clear();
+    for (Eigen::Index i = k + 1; i < blocks; ++i)
+      for (Eigen::Index j = k + 1; j <= i; ++j) tiles.emplace_back(i, j);
+    for_each_item(static_cast<int64_t>(tiles.size()), threads, [&](int64_t w) {
+      const auto [i, j] = tiles[static_cast<size_t>(w)];
+      const Eigen::Index i0 = i * block_edge, in = std::min(block_edge, n - i0), j0 = j * block_edge, jn = std::min(block_edge, n - j0);
+      a.block(i0, j0, in, jn).noalias() -= a.block(i0, k0, in, kn) * a.block(j0, k0, jn, kn).transpose();
+    });
   }
-  const Eigen::Index n1 = n / 2 / 32 * 32 > 0 ? n / 2 / 32 * 32 : n / 2, n2 = n - n1;
-  invert_lower_in_place(l.topLeftCorner(n1, n1));
-  invert_lower_in_place(l.bottomRightCorner(n2, n2));
-  matrix_d tmp(n2, n1);
-  tmp.noalias() = l.bottomLeftCorner(n2, n1) * l.topLeftCorner(n1, n1).triangularView<Eigen::Lower>();
-  l.bottomLeftCorner(n2, n1).noalias() = -(l.bottomRightCorner(n2, n2).triangularView<Eigen::Lower>() * tmp);
+  return true;
+}
+
+// U = J L^-1 J as row-major f32 (U[i, j] = L^-1[n-1-i, n-1-j], j >= i), one block column of L^-1
+// per item (X = L[j0:, j0:]^-1 E, E the identity's columns j0 .. j0 + jn). False if not finite.
+bool inverse_upper(const matrix_d& l, int threads, std::vector<float>& upper) {
+  const Eigen::Index n = l.rows(), blocks = (n + block_edge - 1) / block_edge;
+  upper.assign(static_cast<size_t>(n * n), 0.0f);
+  std::atomic<bool> finite{true};
+  for_each_item(blocks, threads, [&](int64_t w) {
+    const Eigen::Index j0 = w * block_edge, jn = std::min(block_edge, n - j0), m = n - j0;
+    matrix_d x = matrix_d::Zero(m, jn);
+    x.topRows(jn).setIdentity();
+    l.bottomRightCorner(m, m).triangularView<Eigen::Lower>().solveInPlace(x);
+    bool ok = true;
+    for (Eigen::Index c = 0; c < jn; ++c)
+      for (Eigen::Index r = c; r < m; ++r) {
+        const float v = static_cast<float>(x(r, c));
+        ok = ok && std::isfinite(v);
+        upper[static_cast<size_t>((n - 1 - (j0 + r)) * n + (n - 1 - (j0 + c)))] = v;
+      }
+    if (!ok) finite = false;
+  });
+  return finite;
 }
 
 std::string fraction_text(double v) {
@@ -61,8 +118,7 @@ Expected<inverse_factor> damped_inverse_factor(std::span<const double> h, int64_
     for (int64_t i = 0; i < n; ++i) a(i, i) += lambda;
     const double pivot_floor = 1e-12 * (max_diag + lambda);
     std::string problem;
-    Eigen::LLT<Eigen::Ref<matrix_d>, Eigen::Lower> llt(a);
-    if (llt.info() != Eigen::Success) {
+    if (!blocked_cholesky(a, options.threads)) {
       problem = "Cholesky factorisation failed";
     } else {
       for (int64_t i = 0; i < n && problem.empty(); ++i) {
@@ -71,19 +127,7 @@ Expected<inverse_factor> damped_inverse_factor(std::span<const double> h, int64_
       }
     }
     if (problem.empty()) {
-      invert_lower_in_place(a);
-      result.upper.assign(static_cast<size_t>(n * n), 0.0f);
-      bool finite = true;
-      for (int64_t i = 0; i < n && finite; ++i)
-        for (int64_t j = i; j < n; ++j) {
-          const float v = static_cast<float>(a(n - 1 - i, n - 1 - j));
-          if (!std::isfinite(v)) {
-            finite = false;
-            break;
-          }
-          result.upper[static_cast<size_t>(i * n + j)] = v;
-        }
-      if (finite) {
+      if (inverse_upper(a, options.threads, result.upper)) {
         result.damp_fraction = fraction;
         result.damp_absolute = lambda;
         return result;

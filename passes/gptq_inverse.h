@@ -1,9 +1,13 @@
 // The damped inverse-Hessian factor GPTQ works with: U upper triangular with U^T U = (H + lambda I)^-1
 // (the "upper Cholesky factor of H^-1" of Frantar et al. 2022), lambda = damp * mean(diag H).
 //
-// Computed in double without forming H^-1: with J the index reversal, factor J H J = L L^T (Eigen
-// LLT); then H^-1 = J L^-T L^-1 J, so U = J L^-1 J. L^-1 comes from a recursive blocked triangular
-// inverse on Eigen GEMM/TRMM products (n^3/3 flops), so the whole factor costs 2n^3/3 flops.
+// Computed in double without forming H^-1: with J the index reversal, factor J H J = L L^T; then
+// H^-1 = J L^-T L^-1 J, so U = J L^-1 J. Both steps work on blocks of 128 columns: a right-looking
+// blocked Cholesky (Eigen LLT on each diagonal block, then the panel's triangular solves and the
+// trailing update's tile GEMMs run on `threads`), and L^-1 one block column at a time (a triangular
+// solve per block column, independent, run on `threads`, largest first). 2n^3/3 flops in all. Every
+// block is computed by the same Eigen call on the same shapes whichever thread runs it, so the
+// factor is byte-identical at any thread count.
 //
 // Escalation: if the factorisation fails, a pivot is numerically zero (L_ii^2 < 1e-12 * max diag,
 // i.e. below double rounding noise) or the result is not finite, the damping fraction is multiplied
@@ -21,6 +25,7 @@ namespace edgepack {
 struct inverse_factor_options {
   double damp = 0.01;      // fraction of the mean diagonal added to the diagonal
   double max_damp = 1e4;   // escalation stops (with an error) beyond this fraction
+  int threads = 0;         // 0: all cores; the result does not depend on it
 };
 
 struct inverse_factor {

@@ -13,6 +13,7 @@
 #include "core/dtype.h"
 #include "core/quant_codes.h"
 #include "passes/gptq.h"
+#include "passes/gptq_inverse.h"
 #include "passes/quantize_rtn.h"
 #include "passes/rtn_quantizer.h"
 
@@ -398,6 +399,39 @@ TEST(Gptq, ByteIdenticalAtOneAndTwoThreads) {
     }
     EXPECT_EQ(one->stats.row_error, two->stats.row_error);
   }
+}
+
+TEST(Gptq, InverseFactorIsByteIdenticalAtAnyThreadCountAndInvertsH) {
+  // 300 columns: two full 128-column blocks and a partial one, so the blocked Cholesky's panel and
+  // trailing tiles and the per-block-column inverse really run on several threads.
+  const int64_t n = 300;
+  const auto h = hessian_of(correlated_rows(400, n, 21), n);
+  auto one = damped_inverse_factor(h, n, inverse_factor_options{.threads = 1});
+  ASSERT_TRUE(one.ok());
+  for (const int threads : {2, 3}) {
+    auto many = damped_inverse_factor(h, n, inverse_factor_options{.threads = threads});
+    ASSERT_TRUE(many.ok());
+    EXPECT_EQ(std::memcmp(one->upper.data(), many->upper.data(), one->upper.size() * sizeof(float)), 0) << threads << " threads";
+  }
+  // U^T U (H + lambda I) = I: checked in double on the f32 factor, relative to |U^T U| |H + lambda I|.
+  double worst = 0;
+  for (int64_t i = 0; i < n; i += 7)
+    for (int64_t j = 0; j < n; j += 5) {
+      double v = 0, mag = 0;
+      for (int64_t k = 0; k < n; ++k) {
+        double uu = 0, uu_abs = 0;  // (U^T U)[i, k]
+        for (int64_t m = 0; m <= std::min(i, k); ++m) {
+          const double p = static_cast<double>(one->upper[static_cast<size_t>(m * n + i)]) * one->upper[static_cast<size_t>(m * n + k)];
+          uu += p;
+          uu_abs += std::abs(p);
+        }
+        const double hk = h[static_cast<size_t>(k * n + j)] + (k == j ? one->damp_absolute : 0.0);
+        v += uu * hk;
+        mag += uu_abs * std::abs(hk);
+      }
+      worst = std::max(worst, std::abs(v - (i == j ? 1.0 : 0.0)) / mag);
+    }
+  EXPECT_LT(worst, 1e-5);  // f32 rounding of U (2^-24 relative) summed over n terms, typical growth
 }
 
 TEST(Gptq, ActOrderWithoutStaticGroupsIsNoted) {
