@@ -70,17 +70,26 @@ struct weight_readers {
   }
 };
 
+// Records every read of a weight by the nodes of `body` and of the If/Loop bodies nested in it.
+// The reader hoists subgraph weights into the top-level table under unique names, and a body may
+// not redefine an outer name, so a name found in `weights` is that weight wherever it is read.
+void collect_reads(const graph& body, const std::map<std::string, tensor>& weights, std::map<std::string, weight_readers>& readers) {
+  for (const auto& n : body.nodes) {
+    for (size_t i = 0; i < n.inputs.size(); ++i) {
+      const auto it = weights.find(n.inputs[i]);
+      if (it == weights.end()) continue;
+      readers[it->first].uses.push_back(use_of(n, i, it->second));
+    }
+    for (const auto& [key, value] : n.attributes)
+      if (const auto* sub = std::get_if<std::shared_ptr<const graph>>(&value); sub != nullptr && *sub != nullptr) collect_reads(**sub, weights, readers);
+  }
+}
+
 }  // namespace
 
 Expected<std::vector<selected_weight>> select_weights(const graph& g, const weight_selection_options& options) {
   std::map<std::string, weight_readers> readers;
-  for (const auto& n : g.nodes) {
-    for (size_t i = 0; i < n.inputs.size(); ++i) {
-      const auto it = g.weights.find(n.inputs[i]);
-      if (it == g.weights.end()) continue;
-      readers[it->first].uses.push_back(use_of(n, i, it->second));
-    }
-  }
+  collect_reads(g, g.weights, readers);
   std::optional<std::regex> include, exclude;
   if (!options.include_regex.empty()) {
     EP_ASSIGN_OR_RETURN(include, compile(options.include_regex, "--include"));

@@ -226,3 +226,32 @@ TEST(WeightSelection, PassAppliesViewsToTheScheme) {
 
 }  // namespace
 }  // namespace edgepack
+
+namespace edgepack {
+namespace {
+
+// Weights read inside If/Loop bodies (hoisted to the top-level table by the reader) are found
+// through the bodies, at any depth, and a read outside a GEMM anywhere keeps them float.
+TEST(WeightSelection, ReadsInsideSubgraphsCount) {
+  auto inner = std::make_shared<graph>();
+  inner->nodes.push_back(make_node("LSTM", {"x", "lstm_w", "lstm_r"}, "h"));
+  inner->outputs.push_back({"h", dtype::f32, {}});
+  auto outer_branch = std::make_shared<graph>();
+  outer_branch->nodes.push_back(make_node("If", {"c"}, "h2", {{"then_branch", std::shared_ptr<const graph>(inner)}, {"else_branch", std::shared_ptr<const graph>(inner)}}));
+  outer_branch->nodes.push_back(make_node("Reshape", {"shared_w", "shape"}, "r"));
+  outer_branch->outputs.push_back({"h2", dtype::f32, {}});
+  graph g;
+  add_weight(g, "lstm_w", {1, 256, 64});
+  add_weight(g, "lstm_r", {1, 256, 64});
+  add_weight(g, "shared_w", {64, 64});
+  g.nodes.push_back(make_node("MatMul", {"x", "shared_w"}, "y"));
+  g.nodes.push_back(make_node("If", {"c"}, "z", {{"then_branch", std::shared_ptr<const graph>(outer_branch)}, {"else_branch", std::shared_ptr<const graph>(outer_branch)}}));
+  const auto s = select(g);
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_EQ(s.at("lstm_w").view, default_view);
+  EXPECT_EQ(s.at("lstm_r").view, default_view);
+  EXPECT_FALSE(s.count("shared_w"));  // also read by a Reshape inside a branch
+}
+
+}  // namespace
+}  // namespace edgepack
