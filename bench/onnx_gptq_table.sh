@@ -4,7 +4,7 @@
 # ONNX Runtime goldens plus bench/make_extra_inputs.py) with a method column, GPTQ calibrated with
 # `--calib DIR` on bench/make_calib_inputs.py's sets (other perturbations of the goldens, disjoint
 # from the verify inputs). silero-vad is left out (stateful steps; its LSTM falls back to RTN anyway).
-# Usage: bench/onnx_gptq_table.sh [path/to/edgepack] [shared dir] [work dir]
+# Usage: [MODELS="rec det"] bench/onnx_gptq_table.sh [path/to/edgepack] [shared dir] [work dir]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 edgepack=$(realpath "${1:-build/tools/edgepack}")
@@ -62,6 +62,8 @@ echo "| model | scheme | method | GPTQ tensors | quantize s | first output: min 
 echo "|---|---|---|---:|---:|---:|---:|---|"
 for entry in "${models[@]}"; do
   IFS='|' read -r name onnx task kind <<<"$entry"
+  # MODELS="rec cls" limits the run to those models.
+  if [ -n "${MODELS:-}" ] && [[ " $MODELS " != *" $name "* ]]; then continue; fi
   for scheme in w8 w4g128 w4g32; do
     for method in rtn gptq; do
       file=$work/$name-$scheme-$method.epk
