@@ -2,10 +2,16 @@
 // stage in graph order, each stage calibrated on the outputs of the already-quantized stages before
 // it (docs/quantization.md, "GPTQ on a model").
 //
-// Stages. A selected weight W is the B input of Gemm nodes (transB = 1, transA = 0) that all read
-// the same activation X [rows, in]; weights read with the same X share one Hessian and form one
-// stage (q/k/v, then o, then gate/up, then down in a Llama block). Stages are ordered by their
-// first Gemm in the graph.
+// Stages. A selected weight is calibrated when passes/gptq_observers.h finds an observer for it:
+// it is the weight of Gemm (transA = 0, transB 0 or 1), 2-D MatMul B or group-1 Conv nodes that
+// all multiply it with the same activation X in the same way; weights with the same observer key
+// share one Hessian over the cols of their matrix view and form one stage (q/k/v, then o, then
+// gate/up, then down in a Llama block). Stages are ordered by their first reader in the graph.
+// GPTQ runs on the weight's matrix view (B^T for a transposed view, [O, C*k...] for Conv); the
+// codes it returns are already in view order, so only shape and view are put back.
+//
+// The stage driver itself is passes/calibrated_stages.h (shared with Wanda/SparseGPT pruning);
+// this file supplies the per-weight step (gptq_quantize) and the RTN fallback.
 //
 // Driving. Every calibration window carries its state: the values live at the current node
 // (runtime_ref/graph_segment.h). For each stage the nodes from the previous stage's first Gemm up to
@@ -15,8 +21,8 @@
 // quantized by gptq_quantize and replaces the float weight for the next stages. Each node runs
 // once per window in total, as in one forward pass.
 //
-// Weights that are not Gemm transB=1 B inputs (Conv, MatMul views, --include'd tensors) are
-// quantized by RTN and say so in their stats ("method": "rtn").
+// Other weights (grouped/depthwise Conv, ConvTranspose, LSTM/GRU/RNN, --include'd embeddings)
+// are quantized by RTN and say so in their stats ("method": "rtn", "note": why).
 #pragma once
 #include <functional>
 #include <map>
@@ -49,7 +55,7 @@ struct quantize_gptq_result {
 };
 
 // `windows`: one map of graph inputs per calibration window (for LLMs: input_ids, position_ids and
-// empty KV caches, see fill_llm_default_inputs). The model itself is not modified.
+// empty KV caches, see fill_llm_default_inputs; for ONNX models: the input sets of --calib DIR). The model itself is not modified.
 Expected<quantize_gptq_result> quantize_gptq_model(const model& m, const std::vector<tensor_map>& windows, const quantize_gptq_options& options);
 
 // The relative output error ||(W - Q) X|| / ||W X|| over rows x of a Hessian H = c * sum x x^T

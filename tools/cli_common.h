@@ -36,6 +36,7 @@ void register_eval(CLI::App& app, int& exit_code);
 void register_verify(CLI::App& app, int& exit_code);
 void register_export(CLI::App& app, int& exit_code);
 void register_pack(CLI::App& app, int& exit_code);
+void register_prune(CLI::App& app, int& exit_code);
 void register_convert(CLI::App& app, int& exit_code);
 
 }  // namespace edgepack::cli

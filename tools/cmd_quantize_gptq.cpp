@@ -1,18 +1,22 @@
 #include "tools/cmd_quantize_gptq.h"
 
 #include <chrono>
+#include <filesystem>
 
 #include "calibration/calib_windows.h"
 #include "calibration/text_source.h"
 #include "passes/quantize_gptq.h"
 #include "passes/scheme.h"
+#include "runtime_ref/input_sets.h"
 #include "runtime_ref/llm_session.h"
 #include "tools/progress.h"
 
 namespace edgepack::cli {
 
 void add_gptq_options(CLI::App& cmd, gptq_cli_args& args) {
-  cmd.add_option("--calib", args.calib, "GPTQ: UTF-8 calibration text, cut into token windows with the model's tokenizer");
+  cmd.add_option("--calib", args.calib,
+                 "GPTQ: LLMs: UTF-8 calibration text, cut into token windows with the model's tokenizer; ONNX models: a folder of "
+                 ".npy input sets (the verify --inputs layout)");
   cmd.add_option("--calib-range", args.calib_range, "GPTQ: character range BEGIN:END of --calib (e.g. :200000); keep it disjoint from eval --range");
   cmd.add_option("--calib-windows", args.calib_windows, "GPTQ: JSON file with explicit token windows {\"windows\": [[ids...], ...]} instead of --calib");
   cmd.add_option("--calib-samples", args.calib_samples, "GPTQ: calibration windows")->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
@@ -60,21 +64,50 @@ Status check_calibration_args(const std::string& method, const gptq_cli_args& ar
     return Status::ok_status();
   }
   if (method != "gptq") return bad_usage("--method '" + method + "' is not available (available: rtn, gptq)");
-  if (!any_calib) return bad_usage("--method gptq needs calibration data: --calib TEXT (or --calib-windows FILE.json)");
+  if (!any_calib) return bad_usage("--method gptq needs calibration data: --calib TEXT (or --calib-windows FILE.json) for LLMs, --calib DIR of .npy input sets for ONNX models");
   if (!args.calib.empty() && !args.calib_windows.empty()) return bad_usage("give either --calib or --calib-windows, not both");
   if (!args.calib_windows.empty() && !args.calib_range.empty()) return bad_usage("--calib-range applies to --calib text, not to --calib-windows");
   EP_RETURN_IF_ERROR(parse_calib_sampling(args.calib_sampling).status());
   return Status::ok_status();
 }
 
-Expected<gptq_cli_result> run_gptq(const model& m, const std::map<std::string, quant_encoding>& weights, const gptq_cli_args& args,
-                                   int scale_search_steps) {
-  if (!m.llm) return bad_usage("--method gptq calibrates language models from text; this model has no LLM config");
-  gptq_cli_result out;
+namespace {
+
+Expected<gptq_cli_result> run_gptq_on(const model& m, const std::map<std::string, quant_encoding>& weights, const gptq_cli_args& args,
+                                      int scale_search_steps, std::vector<tensor_map> inputs, gptq_cli_result out);
+
+// --calib DIR for graph models: every case of DIR (read_input_cases: name order, so the samples
+// are the same on every machine) is one calibration sample; at most --calib-samples of them.
+Expected<std::vector<tensor_map>> graph_calibration_inputs(const model& m, const gptq_cli_args& args, nlohmann::json& calibration) {
+  if (!args.calib_windows.empty()) return bad_usage("--calib-windows holds token ids for LLMs; calibrate this graph model with --calib DIR of .npy input sets");
+  if (!args.calib_range.empty()) return bad_usage("--calib-range applies to --calib text of LLMs; this graph model calibrates on --calib DIR");
+  std::error_code ec;
+  if (!std::filesystem::is_directory(args.calib, ec))
+    return bad_input(args.calib + ": --calib of a graph (ONNX) model must be a folder of .npy input sets (<input>.npy or input_<k>.npy, or case subfolders)");
+  EP_ASSIGN_OR_RETURN(std::vector<input_case> cases, read_input_cases(args.calib, m.g));
+  std::vector<tensor_map> inputs;
+  nlohmann::json names = nlohmann::json::array();
+  for (auto& c : cases) {
+    if (c.steps.size() != 1)
+      return bad_input(args.calib + "/" + c.name + ": multi-step (stateful) cases are not supported for calibration; give one input set per case");
+    if (static_cast<int64_t>(inputs.size()) == args.calib_samples) break;
+    inputs.push_back(std::move(c.steps.front()));
+    names.push_back(c.name);
+  }
+  calibration = {{"inputs", args.calib}, {"samples", inputs.size()}, {"cases", names}};
+  info("calibrating on " + std::to_string(inputs.size()) + " input sets from " + args.calib);
+  return inputs;
+}
+
+}  // namespace
+
+Expected<std::vector<tensor_map>> calibration_inputs(const model& m, const gptq_cli_args& args, nlohmann::json& calibration) {
+  if (!m.llm) return graph_calibration_inputs(m, args, calibration);
+  std::vector<tensor_map> inputs;
   calib_windows windows;
   if (!args.calib_windows.empty()) {
     EP_ASSIGN_OR_RETURN(windows, read_calibration_windows_json(args.calib_windows, m.llm->vocab_size));
-    out.calibration = {{"windows_file", args.calib_windows}};
+    calibration = {{"windows_file", args.calib_windows}};
   } else {
     if (m.vocab.empty()) return bad_usage("the model has no tokenizer to cut --calib text with; pass --tokenizer tok.bin");
     EP_ASSIGN_OR_RETURN(std::string text, read_text_file(args.calib, {args.calib_range}));
@@ -84,20 +117,34 @@ Expected<gptq_cli_result> run_gptq(const model& m, const std::map<std::string, q
     o.seed = args.calib_seed;
     EP_ASSIGN_OR_RETURN(o.sampling, parse_calib_sampling(args.calib_sampling));
     EP_ASSIGN_OR_RETURN(windows, make_calibration_windows(text, m.vocab, o, args.calib + (args.calib_range.empty() ? "" : " [" + args.calib_range + "]")));
-    out.calibration = {{"file", args.calib},     {"range", args.calib_range}, {"samples", args.calib_samples}, {"seq", args.calib_seq},
+    calibration = {{"file", args.calib},     {"range", args.calib_range}, {"samples", args.calib_samples}, {"seq", args.calib_seq},
                        {"seed", args.calib_seed}, {"sampling", args.calib_sampling}, {"stream_tokens", windows.stream_tokens}};
   }
   const int64_t seq = static_cast<int64_t>(windows.windows.front().size());
   if (seq > m.llm->max_seq_len)
     return bad_usage("calibration windows of " + std::to_string(seq) + " tokens exceed the model's context of " + std::to_string(m.llm->max_seq_len));
-  out.calibration["windows"] = windows.windows.size();
-  out.calibration["window_tokens"] = seq;
-  std::vector<tensor_map> inputs(windows.windows.size());
+  calibration["windows"] = windows.windows.size();
+  calibration["window_tokens"] = seq;
+  inputs.resize(windows.windows.size());
   for (size_t k = 0; k < inputs.size(); ++k) {
     inputs[k]["input_ids"] = tensor::from_values<int64_t>(dtype::i64, {1, seq}, std::span<const int64_t>(windows.windows[k]));
     EP_RETURN_IF_ERROR(fill_llm_default_inputs(m, inputs[k]));
   }
   info("calibrating on " + std::to_string(inputs.size()) + " windows of " + std::to_string(seq) + " tokens");
+  return inputs;
+}
+
+Expected<gptq_cli_result> run_gptq(const model& m, const std::map<std::string, quant_encoding>& weights, const gptq_cli_args& args,
+                                   int scale_search_steps) {
+  gptq_cli_result out;
+  EP_ASSIGN_OR_RETURN(std::vector<tensor_map> inputs, calibration_inputs(m, args, out.calibration));
+  return run_gptq_on(m, weights, args, scale_search_steps, std::move(inputs), std::move(out));
+}
+
+namespace {
+
+Expected<gptq_cli_result> run_gptq_on(const model& m, const std::map<std::string, quant_encoding>& weights, const gptq_cli_args& args,
+                                      int scale_search_steps, std::vector<tensor_map> inputs, gptq_cli_result out) {
   quantize_gptq_options options;
   options.weights = weights;
   options.layer.damp = args.damp;
@@ -125,5 +172,7 @@ Expected<gptq_cli_result> run_gptq(const model& m, const std::map<std::string, q
        std::to_string(r.seconds_hessian) + " s, quantization " + std::to_string(r.seconds_quantize) + " s");
   return out;
 }
+
+}  // namespace
 
 }  // namespace edgepack::cli

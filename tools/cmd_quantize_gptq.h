@@ -10,6 +10,7 @@
 
 #include "core/model.h"
 #include "passes/gptq.h"
+#include "runtime_ref/interpreter.h"
 #include "tools/cli_common.h"
 
 namespace edgepack::cli {
@@ -51,6 +52,11 @@ struct gptq_cli_result {
   nlohmann::json calibration;  // what was calibrated on (recorded in the .epk)
   nlohmann::json summary;      // stages, windows, GPTQ options (no timings: files stay byte-identical)
 };
+
+// The calibration inputs the options describe: token windows from --calib text or --calib-windows
+// for LLMs (BOS first, default KV inputs filled in), the .npy input sets of --calib DIR for graph
+// models. `calibration` receives what to record in the .epk. Shared by quantize and prune.
+Expected<std::vector<tensor_map>> calibration_inputs(const model& m, const gptq_cli_args& args, nlohmann::json& calibration);
 
 // Builds the calibration windows and runs true-sequential GPTQ on `weights` (name -> encoding in
 // the weight's matrix view).

@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   cli::register_inspect(app, exit_code);
   cli::register_quantize(app, exit_code);
+  cli::register_prune(app, exit_code);
   cli::register_run(app, exit_code);
   cli::register_eval(app, exit_code);
   cli::register_verify(app, exit_code);
