@@ -151,5 +151,30 @@ TEST(Prune, JointSparseGptQuantizedWeightsFollowThePattern) {
   }
 }
 
+
+// ONNX: magnitude 2:4 on mnist-8's Conv weight (view [O, C*kh*kw]) keeps the golden digits.
+TEST(Prune, OnnxMnistTwoFourKeepsTheDigits) {
+  temp_dir dir;
+  const std::string onnx = (datasets_dir() / "mnist-8/mnist-8.onnx").string(), out = (dir / "m.epk").string();
+  auto p = run_cli({"-q", "prune", onnx, "-o", out, "--pattern", "2:4", "--json"});
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  const auto j = nlohmann::json::parse(p.out);
+  ASSERT_EQ(j["tensors"].size(), 1u);
+  EXPECT_EQ(j["tensors"][0]["name"], "Parameter87");
+  EXPECT_EQ(j["tensors"][0]["layout"], "2:4");
+  auto m = read_epk(out);
+  ASSERT_TRUE(m.ok());
+  const tensor& w = m->g.weights.at("Parameter87");
+  auto values = to_float_vector(w);
+  ASSERT_TRUE(values.ok());
+  std::vector<uint8_t> mask(values->size());
+  for (size_t i = 0; i < mask.size(); ++i) mask[i] = (*values)[i] != 0.0f;
+  const Status s = check_sparsity_mask(mask, 16, 8 * 5 * 5, sparsity_pattern::n_of_m(2, 4), mask_scope::per_row);
+  EXPECT_TRUE(s.ok()) << s.message();
+  auto v = run_cli({"-q", "verify", out, "--against", onnx, "--inputs", (datasets_dir() / "mnist-8/golden").string(), "--min-cosine", "-1",
+                    "--task", "argmax", "--json"});
+  EXPECT_EQ(v.exit_code, 0) << v.err << v.out;
+}
+
 }  // namespace
 }  // namespace edgepack::testing
