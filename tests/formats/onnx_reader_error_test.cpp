@@ -86,6 +86,11 @@ TEST(OnnxReaderError, IfWithoutElseBranch) {
   a->set_name("then_branch");
   a->set_type(onnx::AttributeProto::GRAPH);
   a->mutable_g()->set_name("then");
+  // A well-formed then branch (one output, as the node has), so the missing else is what fails.
+  add_node(a->mutable_g(), "Identity", {"x"}, {"t"}, "then_identity");
+  auto* out = a->mutable_g()->add_output();
+  out->set_name("t");
+  out->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
   expect_bad(parse(mp), "node 'branch' (If): has no subgraph attribute 'else_branch'");
 }
 
