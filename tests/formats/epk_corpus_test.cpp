@@ -41,6 +41,25 @@ model seed_model() {
   return m;
 }
 
+// Sparse storage: 2:4 dense f32 and 2:4 + w4g32 (tail group of 6, N:M tail of 2), a bitmask.
+model sparse_model() {
+  std::mt19937 rng(7);
+  model m;
+  m.format = "epk";
+  m.g.inputs.push_back({"x", dtype::f32, {{-1, "seq"}, {38, ""}}});
+  m.g.outputs.push_back({"y", dtype::f32, {{-1, "seq"}, {3, ""}}});
+  m.g.weights["a"] = testing::make_two_four(3, 38, false, rng);
+  m.g.weights["w"] = testing::make_two_four(3, 38, true, rng);
+  m.g.weights["m"] = testing::make_bitmask(4, 9, rng);
+  node n;
+  n.name = "mm";
+  n.op_type = "MatMul";
+  n.inputs = {"x", "w"};
+  n.outputs = {"y"};
+  m.g.nodes.push_back(n);
+  return m;
+}
+
 model weightless_model() {
   model m;
   m.g.inputs.push_back({"x", dtype::i64, {{-1, "n"}}});
@@ -51,7 +70,8 @@ model weightless_model() {
 std::map<std::string, std::string> seed_files() {
   testing::temp_dir dir;
   std::map<std::string, std::string> files;
-  for (const auto& [name, m] : {std::pair{"valid_small.epk", seed_model()}, std::pair{"valid_weightless.epk", weightless_model()}}) {
+  for (const auto& [name, m] : {std::pair{"valid_small.epk", seed_model()}, std::pair{"valid_weightless.epk", weightless_model()},
+                                  std::pair{"valid_sparse.epk", sparse_model()}}) {
     const auto path = dir / name;
     EXPECT_TRUE(write_epk(path.string(), m, {}).ok());
     files[name] = testing::read_file(path);
@@ -68,6 +88,12 @@ std::map<std::string, std::string> seed_files() {
   image = testing::split_epk(good);
   image.metadata["tensors"][0]["data"]["offset"] = 64;
   files["overlap.epk"] = testing::join_epk(image);
+  // Sparse metadata the reader must refuse with or without CRCs: a repeated index.
+  image = testing::split_epk(files["valid_sparse.epk"]);
+  auto& indices = image.metadata["tensors"][testing::tensor_index(image.metadata, "a")]["indices"];
+  image.data[indices["offset"].get<size_t>()] = '\xff';  // indices 3, 3: a repeat
+  indices["crc32c"] = crc32c(std::as_bytes(std::span(image.data).subspan(indices["offset"].get<size_t>(), indices["length"].get<size_t>())));
+  files["sparse_bad_indices.epk"] = testing::join_epk(image);
   return files;
 }
 

@@ -221,6 +221,119 @@ TEST_F(EpkCorrupt, QuantLayoutThatDoesNotFitTheShape) {
   expect_rejected(join_epk(image), "scales blob is 54 bytes, but F32 [70, 9] as w4g32_asym needs 140");
 }
 
+TEST_F(EpkCorrupt, SparsityParametersOutOfRange) {
+  epk_image image = split_epk(good_);
+  const size_t i = tensor_index(image.metadata, "s.2_4");
+  const std::string where = "tensors[" + std::to_string(i) + "].encoding.sparsity";
+  image.metadata["tensors"][i]["encoding"]["sparsity"]["n"] = 4;
+  expect_rejected(join_epk(image), where + ": N:M sparsity 4:4 needs 1 <= N < M <= 256");
+  image.metadata["tensors"][i]["encoding"]["sparsity"]["n"] = 5;
+  expect_rejected(join_epk(image), where + ": N:M sparsity 5:4 needs 1 <= N < M <= 256");
+  image.metadata["tensors"][i]["encoding"]["sparsity"]["n"] = 0;
+  expect_rejected(join_epk(image), where + ": N:M sparsity 0:4 needs 1 <= N < M <= 256");
+  image.metadata["tensors"][i]["encoding"]["sparsity"]["n"] = 2;
+  image.metadata["tensors"][i]["encoding"]["sparsity"]["m"] = 257;
+  expect_rejected(join_epk(image), where + ": N:M sparsity 2:257 needs 1 <= N < M <= 256");
+}
+
+TEST_F(EpkCorrupt, UnknownSparsityLayout) {
+  epk_image image = split_epk(good_);
+  const size_t i = tensor_index(image.metadata, "s.bitmask");
+  image.metadata["tensors"][i]["encoding"]["sparsity"]["layout"] = "csr";
+  expect_rejected(join_epk(image), "tensors[" + std::to_string(i) +
+                                       "].encoding.sparsity.layout: unknown sparsity layout 'csr' (expected n_of_m or bitmask)");
+}
+
+TEST_F(EpkCorrupt, SparsityOnANonFloatTensor) {
+  epk_image image = split_epk(good_);
+  image.metadata["tensors"][tensor_index(image.metadata, "s.2_4")]["dtype"] = "I32";
+  expect_rejected(join_epk(image), "tensor 's.2_4'): sparse tensor must decode to a float dtype, not I32");
+}
+
+TEST_F(EpkCorrupt, NnzDisagreesWithTheMask) {
+  // nnz in the JSON sets the data blob's size, so a larger nnz is caught there ...
+  epk_image image = split_epk(good_);
+  auto& entry = image.metadata["tensors"][tensor_index(image.metadata, "s.bitmask")];
+  const uint64_t nnz = entry["encoding"]["sparsity"]["nnz"].get<uint64_t>();
+  entry["encoding"]["sparsity"]["nnz"] = nnz + 1;
+  expect_rejected(join_epk(image), "tensor 's.bitmask'): data blob is " + std::to_string(4 * nnz) +
+                                       " bytes, but F32 [7, 13] + bitmask needs " + std::to_string(4 * (nnz + 1)));
+  entry["encoding"]["sparsity"]["nnz"] = 7 * 13 + 1;
+  expect_rejected(join_epk(image), "tensor 's.bitmask'): nnz 92 exceeds the 91 elements");
+  // ... and a mask (with consistent row offsets and valid checksums) holding fewer values than
+  // nnz by the mask check. The last element (bit 90, row 6) is always stored in the test model.
+  image = split_epk(good_);
+  auto& bitmask = image.metadata["tensors"][tensor_index(image.metadata, "s.bitmask")];
+  const size_t mask_at = bitmask["mask"]["offset"].get<size_t>();
+  const size_t offsets_at = bitmask["row_offsets"]["offset"].get<size_t>();
+  ASSERT_EQ(image.data[mask_at + 11] & 0x04, 0x04);
+  image.data[mask_at + 11] = static_cast<char>(image.data[mask_at + 11] & ~0x04);
+  uint32_t last = 0;
+  std::memcpy(&last, image.data.data() + offsets_at + 4 * 7, 4);
+  ASSERT_EQ(last, nnz);
+  --last;
+  std::memcpy(image.data.data() + offsets_at + 4 * 7, &last, 4);
+  for (const char* part : {"mask", "row_offsets"}) {
+    auto& blob = bitmask[part];
+    blob["crc32c"] = crc32c(std::as_bytes(std::span(image.data).subspan(blob["offset"].get<size_t>(), blob["length"].get<size_t>())));
+  }
+  expect_rejected(join_epk(image), "tensor 's.bitmask': the mask holds " + std::to_string(nnz - 1) + " values but nnz is " + std::to_string(nnz));
+  // A row offset that disagrees with the mask is refused even with checksums off.
+  image = split_epk(good_);
+  image.data[offsets_at + 4 * 3] = static_cast<char>(image.data[offsets_at + 4 * 3] + 1);
+  std::string bytes = join_epk(image);
+  uint32_t third = 0;
+  std::memcpy(&third, image.data.data() + offsets_at + 4 * 3, 4);
+  expect_rejected(bytes, "tensor 's.bitmask': row_offsets[3] is " + std::to_string(third) + " but the mask's rows 0..2 hold " +
+                             std::to_string(third - 1) + " values", {.verify_checksums = false});
+}
+
+TEST_F(EpkCorrupt, SparseBlobOfTheWrongSize) {
+  epk_image image = split_epk(good_);
+  auto& blob = image.metadata["tensors"][tensor_index(image.metadata, "s.2_4_w4g32")]["indices"];
+  ASSERT_EQ(blob["length"].get<uint64_t>(), 44u);  // 5 rows x (17 x 2 + 1) values x 2 bits
+  blob["length"] = 43;
+  expect_rejected(join_epk(image), "tensor 's.2_4_w4g32'): indices blob is 43 bytes, but F32 [5, 70] as w4g32 + 2:4 needs 44");
+  image = split_epk(good_);
+  auto& data = image.metadata["tensors"][tensor_index(image.metadata, "s.2_4_w4g32")]["data"];
+  data["length"] = 1400 / 8;  // the dense size: 5 x 70 codes of 4 bits
+  expect_rejected(join_epk(image), "tensor 's.2_4_w4g32'): data blob is 175 bytes, but F32 [5, 70] as w4g32 + 2:4 needs 88");
+  image = split_epk(good_);
+  image.metadata["tensors"][tensor_index(image.metadata, "s.bitmask")]["row_offsets"]["length"] = 28;
+  expect_rejected(join_epk(image), "tensor 's.bitmask'): row_offsets blob is 28 bytes, but F32 [7, 13] + bitmask needs 32");
+}
+
+TEST_F(EpkCorrupt, MissingOrExtraSparseBlobs) {
+  epk_image image = split_epk(good_);
+  image.metadata["tensors"][tensor_index(image.metadata, "s.2_4")].erase("indices");
+  expect_rejected(join_epk(image), "tensor 's.2_4'): indices blob is missing");
+  image = split_epk(good_);
+  image.metadata["tensors"][tensor_index(image.metadata, "s.bitmask")].erase("row_offsets");
+  expect_rejected(join_epk(image), "tensor 's.bitmask'): row_offsets blob is missing");
+  image = split_epk(good_);
+  auto& two_four = image.metadata["tensors"][tensor_index(image.metadata, "s.2_4")];
+  two_four["mask"] = two_four["indices"];
+  expect_rejected(join_epk(image), "tensor 's.2_4'): has a mask blob its encoding does not use");
+  image = split_epk(good_);
+  auto& dense = image.metadata["tensors"][tensor_index(image.metadata, "dense.f32")];
+  dense["indices"] = dense["data"];
+  expect_rejected(join_epk(image), "tensor 'dense.f32'): has a indices blob its encoding does not use");
+}
+
+TEST_F(EpkCorrupt, NOfMIndexOutOfOrder) {
+  // The first group of s.2_4 holds two increasing indices; storing them swapped is refused even
+  // with checksums off (metadata contents are checked on every read).
+  epk_image image = split_epk(good_);
+  const size_t at = image.metadata["tensors"][tensor_index(image.metadata, "s.2_4")]["indices"]["offset"].get<size_t>();
+  const auto first = static_cast<uint8_t>(image.data[at]);
+  const uint8_t a = first & 3, b = (first >> 2) & 3;
+  ASSERT_LT(a, b);
+  image.data[at] = static_cast<char>((first & 0xf0) | b | (a << 2));
+  expect_rejected(join_epk(image), "tensor 's.2_4': indices of row 0, columns 0..3: index " + std::to_string(a) + " after " +
+                                       std::to_string(b) + " (not increasing)",
+                  {.verify_checksums = false});
+}
+
 TEST_F(EpkCorrupt, GraphReadingAnUnknownValue) {
   epk_image image = split_epk(good_);
   image.metadata["graph"]["nodes"][0]["inputs"].push_back("ghost");

@@ -33,6 +33,10 @@ void expect_same_model(const model& a, const model& b) {
     EXPECT_TRUE(same_bytes(t.data, u->data));
     EXPECT_TRUE(same_bytes(t.scales, u->scales));
     EXPECT_TRUE(same_bytes(t.zeros, u->zeros));
+    EXPECT_EQ(t.sparsity, u->sparsity);
+    EXPECT_TRUE(same_bytes(t.indices, u->indices));
+    EXPECT_TRUE(same_bytes(t.mask, u->mask));
+    EXPECT_TRUE(same_bytes(t.row_offsets, u->row_offsets));
   }
   ASSERT_EQ(a.g.nodes.size(), b.g.nodes.size());
   for (size_t i = 0; i < a.g.nodes.size(); ++i) {
@@ -135,7 +139,7 @@ TEST(Epk, TensorsViewTheMappingAt64ByteAlignedOffsets) {
   const std::byte* end = begin + mapping->size();
   int views = 0;
   for (const auto& [name, t] : back->g.weights) {
-    for (const byte_view* v : {&t.data, &t.scales, &t.zeros}) {
+    for (const byte_view* v : {&t.data, &t.scales, &t.zeros, &t.indices, &t.mask, &t.row_offsets}) {
       if (v->owner == nullptr) continue;  // part absent for this encoding
       SCOPED_TRACE(name);
       EXPECT_EQ(v->owner.get(), mapping) << "zero copy: every view shares the one mapping";
@@ -145,8 +149,9 @@ TEST(Epk, TensorsViewTheMappingAt64ByteAlignedOffsets) {
       ++views;
     }
   }
-  // dense 4; quantized 8 with data+scales, 4 asym zeros; per-channel 3; conv 2; transposed 3
-  EXPECT_EQ(views, 4 + 8 * 2 + 4 + 3 + 2 + 3);
+  // dense 4; quantized 8 with data+scales, 4 asym zeros; per-channel 3; conv 2; transposed 3;
+  // 2:4 data+indices 2; 2:4+w4g32 data+scales+indices 3; bitmask data+mask+row_offsets 3
+  EXPECT_EQ(views, 4 + 8 * 2 + 4 + 3 + 2 + 3 + 2 + 3 + 3);
 }
 
 TEST(Epk, WritingIsDeterministicAndStableThroughARoundTrip) {

@@ -4,6 +4,7 @@
 #pragma once
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <random>
@@ -12,6 +13,7 @@
 #include "core/crc32c.h"
 #include "core/model.h"
 #include "core/quant_codes.h"
+#include "core/sparsity.h"
 #include "formats/epk_layout.h"
 #include "formats/json_fields.h"
 
@@ -51,9 +53,82 @@ inline tensor make_dense(dtype type, std::vector<int64_t> shape, std::mt19937& r
   return t;
 }
 
+// A 2:4 sparse tensor [rows, cols] (last dim = columns): random kept positions per group of 4 (a
+// tail group of t = cols % 4 columns keeps floor(2t/4)), random stored values; quantized with
+// w4g32 symmetric when `quantized` is set (scales one per group of the original columns).
+inline tensor make_two_four(int64_t rows, int64_t cols, bool quantized, std::mt19937& rng) {
+  tensor t;
+  t.type = dtype::f32;
+  t.shape = {rows, cols};
+  t.sparsity = {.layout = sparsity_layout::n_of_m, .n = 2, .m = 4, .nnz = 0};
+  const uint64_t values = static_cast<uint64_t>(rows * t.sparsity.kept_per_row(cols));
+  std::vector<std::byte> indices(packed_code_bytes(2, values));
+  uint64_t k = 0;
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t begin = 0; begin < cols; begin += 4) {
+      const int64_t width = std::min<int64_t>(4, cols - begin);
+      const int64_t kept = t.sparsity.kept_in_group(width);
+      std::vector<uint32_t> order;
+      for (uint32_t j = 0; j < static_cast<uint32_t>(width); ++j) order.push_back(j);
+      std::shuffle(order.begin(), order.end(), rng);
+      order.resize(static_cast<size_t>(kept));
+      std::sort(order.begin(), order.end());
+      for (uint32_t index : order) write_bit_field(indices.data(), 2, k++, index);
+    }
+  t.indices = make_owned_view(std::move(indices));
+  if (!quantized) {
+    std::vector<std::byte> data(values * 4);
+    for (auto& b : data) b = static_cast<std::byte>(rng());
+    t.data = make_owned_view(std::move(data));
+    return t;
+  }
+  t.kind = encoding_kind::quantized;
+  t.quant = quant_encoding{4, 32, true};
+  t.data = make_owned_view(packed_random_codes(4, values, rng));
+  const uint64_t groups = static_cast<uint64_t>(rows * t.quant.groups_per_row(cols));
+  std::vector<std::byte> scales(groups * 2);
+  for (uint64_t g = 0; g < groups; ++g) {
+    const uint16_t bits16 = f32_to_f16(0.01f * static_cast<float>(1 + g % 7));
+    std::memcpy(scales.data() + 2 * g, &bits16, 2);
+  }
+  t.scales = make_owned_view(std::move(scales));
+  return t;
+}
+
+// A bitmask-sparse f32 tensor [rows, cols], each element kept with probability 1/3 (the last
+// element always, so the last row holds a value); random stored values.
+inline tensor make_bitmask(int64_t rows, int64_t cols, std::mt19937& rng) {
+  tensor t;
+  t.type = dtype::f32;
+  t.shape = {rows, cols};
+  const uint64_t count = static_cast<uint64_t>(rows * cols);
+  std::vector<std::byte> mask((count + 7) / 8);
+  std::vector<std::byte> row_offsets(static_cast<size_t>(rows + 1) * 4);
+  uint32_t nnz = 0;
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t c = 0; c < cols; ++c) {
+      const uint64_t i = static_cast<uint64_t>(r * cols + c);
+      if (rng() % 3 == 0 || i + 1 == count) {
+        write_bit_field(mask.data(), 1, i, 1);
+        ++nnz;
+      }
+    }
+    std::memcpy(row_offsets.data() + 4 * static_cast<size_t>(r + 1), &nnz, 4);  // little-endian host
+  }
+  t.sparsity = {.layout = sparsity_layout::bitmask, .n = 0, .m = 0, .nnz = nnz};
+  std::vector<std::byte> data(static_cast<size_t>(nnz) * 4);
+  for (auto& b : data) b = static_cast<std::byte>(rng());
+  t.data = make_owned_view(std::move(data));
+  t.mask = make_owned_view(std::move(mask));
+  t.row_offsets = make_owned_view(std::move(row_offsets));
+  return t;
+}
+
 // Every attribute type, symbolic/unknown dims, dense f32/f16, quantized 2/3/4/8 bits symmetric
 // and asymmetric with a tail group (172 = 5*32 + 12), per-channel, empty and scalar tensors,
-// col_axis and transposed matrix views, an LLM config and a vocabulary with pieces that are not UTF-8.
+// col_axis and transposed matrix views, sparse tensors (2:4 dense f32 with a 2-column tail, 2:4 +
+// w4g32 with a tail group and a 2-column N:M tail, bitmask), an LLM config and a vocabulary with
+// pieces that are not UTF-8.
 inline model make_full_model() {
   std::mt19937 rng(1234);
   model m;
@@ -83,6 +158,9 @@ inline model make_full_model() {
   matmul_b.shape = {70, 9};
   matmul_b.quant.transposed = true;
   g.weights["q.transposed"] = matmul_b;
+  g.weights["s.2_4"] = make_two_four(6, 10, false, rng);
+  g.weights["s.2_4_w4g32"] = make_two_four(5, 70, true, rng);
+  g.weights["s.bitmask"] = make_bitmask(7, 13, rng);
   node n;
   n.name = "mix";
   n.op_type = "Mix";
