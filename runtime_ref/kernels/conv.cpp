@@ -1,6 +1,6 @@
 // Conv (1-D and 2-D): group (incl. depthwise), strides, dilations, pads, auto_pad, bias.
 // Each (image, group) pair is lowered to one GEMM: W_g [M/g, C/g·kh·kw] × im2col [C/g·kh·kw, oh·ow],
-// run by Eigen; depthwise convolutions (one input channel per group) run a direct loop instead.
+// run by gemm_f32 (runtime_ref/gemm_kernels.h) via blocked_product; depthwise convolutions (one input channel per group) run a direct loop instead.
 // The naive definition is conv_naive (runtime_ref/naive_kernels.h); tests compare the two.
 // Threads (kernel_threads()) split fixed blocks of output columns or planes, never a reduction,
 // so the bytes do not depend on the thread count.

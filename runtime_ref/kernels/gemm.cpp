@@ -1,5 +1,5 @@
 // Gemm: Y = alpha * op(A) * op(B) + beta * C, with C unidirectionally broadcast to [M, N].
-// The product runs through Eigen in fixed column blocks (blocked_product); gemm_naive is the definition.
+// The product runs through gemm_f32 (runtime_ref/gemm_kernels.h) in fixed column blocks (blocked_product); gemm_naive is the definition.
 #include <Eigen/Core>
 
 #include "runtime_ref/broadcast.h"

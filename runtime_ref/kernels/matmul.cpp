@@ -1,5 +1,5 @@
 // MatMul with numpy semantics: 1-D operands are promoted, batch dims broadcast.
-// Fast path: Eigen in fixed column blocks (blocked_product); matmul_naive is the definition.
+// Fast path: gemm_f32 (runtime_ref/gemm_kernels.h) in fixed column blocks (blocked_product); matmul_naive is the definition.
 #include <Eigen/Core>
 
 #include "runtime_ref/broadcast.h"

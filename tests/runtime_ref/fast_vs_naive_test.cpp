@@ -191,7 +191,8 @@ TEST(FastVsNaive, OutputsAreByteIdenticalAtAnyThreadCount) {
 }
 
 // Column blocking keeps each column's summation order: the blocked product equals one unsplit
-// Eigen product byte for byte (so splitting work never moves results, only the wall time).
+// gemm_f32 call byte for byte (so splitting work never moves results, only the wall time), and
+// transposed operands give the same bits as their row-major copies.
 TEST(FastVsNaive, BlockedProductEqualsUnsplitProduct) {
   using row_major = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   std::mt19937 rng(17);
@@ -200,12 +201,15 @@ TEST(FastVsNaive, BlockedProductEqualsUnsplitProduct) {
     row_major a(m, k), b(k, n);
     for (auto* mat : {&a, &b})
       for (int64_t i = 0; i < mat->size(); ++i) mat->data()[i] = dist(rng);
-    row_major whole(m, n), blocked(m, n);
-    whole.noalias() = a * b;
+    row_major whole(m, n), blocked(m, n), transposed(m, n);
+    gemm_f32(m, n, k, {a.data(), k, 1}, {b.data(), n, 1}, whole.data(), n);
     set_kernel_threads(2);
     blocked_product(blocked, a, b);
+    const row_major at = a.transpose(), bt = b.transpose();
+    blocked_product(transposed, at.transpose(), bt.transpose());
     set_kernel_threads(1);
     EXPECT_EQ(std::memcmp(whole.data(), blocked.data(), sizeof(float) * m * n), 0) << m << "x" << k << "x" << n;
+    EXPECT_EQ(std::memcmp(whole.data(), transposed.data(), sizeof(float) * m * n), 0) << m << "x" << k << "x" << n;
   }
 }
 
