@@ -121,13 +121,16 @@ Expected<std::map<std::string, std::string>> read_state_carry(const fs::path& di
   if (!manifest.contains("state_carry")) return carry;
   const nlohmann::json& sc = manifest["state_carry"];
   if (!sc.is_object()) return bad_input(path.string() + ": state_carry must be an object {input: output}");
-  for (const auto& [input, output] : sc.items()) {
-    if (!output.is_string()) return bad_input(path.string() + ": state_carry['" + input + "'] must be an output name");
+  for (const auto& item : sc.items()) {
+    // Plain names, not a structured binding: clang 14 cannot capture bindings in the lambdas below.
+    const std::string input = item.key();
+    if (!item.value().is_string()) return bad_input(path.string() + ": state_carry['" + input + "'] must be an output name");
+    const std::string output = item.value().get<std::string>();
     const bool is_input = std::any_of(g.inputs.begin(), g.inputs.end(), [&](const value_info& v) { return v.name == input; });
-    const bool is_output = std::any_of(g.outputs.begin(), g.outputs.end(), [&](const value_info& v) { return v.name == output.get<std::string>(); });
+    const bool is_output = std::any_of(g.outputs.begin(), g.outputs.end(), [&](const value_info& v) { return v.name == output; });
     if (!is_input || !is_output)
-      return bad_input(path.string() + ": state_carry '" + input + "' <- '" + output.get<std::string>() + "' does not name a graph input and a graph output");
-    carry[input] = output.get<std::string>();
+      return bad_input(path.string() + ": state_carry '" + input + "' <- '" + output + "' does not name a graph input and a graph output");
+    carry[input] = output;
   }
   return carry;
 }
