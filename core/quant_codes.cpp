@@ -15,9 +15,10 @@ uint64_t packed_code_bytes(int bits, uint64_t count) {
 void pack_codes(std::span<const uint8_t> codes, int bits, std::span<std::byte> out) {
   const int b = packed_code_bits(bits);
   assert(out.size() >= packed_code_bytes(bits, codes.size()));
+  if (out.empty()) return;  // no codes (e.g. symmetric zeros, an empty tensor): out may be null
   std::memset(out.data(), 0, out.size());
   if (b == 8) {
-    std::memcpy(out.data(), codes.data(), codes.size());
+    if (!codes.empty()) std::memcpy(out.data(), codes.data(), codes.size());
     return;
   }
   auto* bytes = reinterpret_cast<uint8_t*>(out.data());

@@ -84,7 +84,7 @@ void sparse_linear(const tensor& w, const float* x, int64_t batch, float* y) {
           group_end[static_cast<size_t>(g)] = static_cast<int32_t>(j);
         }
       } else {
-        std::memcpy(value.data(), w.data.data + 4 * k0, static_cast<size_t>(count) * 4);
+        if (count > 0) std::memcpy(value.data(), w.data.data + 4 * k0, static_cast<size_t>(count) * 4);  // empty row: value may be null
         group_end[0] = static_cast<int32_t>(count);
       }
       // 2. One dot product per batch row over the stored entries, scaled once per group.

@@ -244,7 +244,9 @@ TEST(SparseGpt, ZeroSparsityWithQuantizationIsGptq) {
       const byte_view& a = (*s->quantized).*view;
       const byte_view& b = g->weight.*view;
       ASSERT_EQ(a.size, b.size);
-      EXPECT_EQ(std::memcmp(a.data, b.data, a.size), 0);
+      if (a.size > 0) {  // an absent part (symmetric zeros) has no pointer
+        EXPECT_EQ(std::memcmp(a.data, b.data, a.size), 0);
+      }
     }
     EXPECT_EQ(s->stats.row_error, g->stats.row_error);
   }
@@ -291,7 +293,9 @@ TEST(SparseGpt, ByteIdenticalAtOneAndTwoThreads) {
       const byte_view& a = (*one->quantized).*view;
       const byte_view& b = (*two->quantized).*view;
       ASSERT_EQ(a.size, b.size);
-      EXPECT_EQ(std::memcmp(a.data, b.data, a.size), 0);
+      if (a.size > 0) {  // an absent part (symmetric zeros) has no pointer
+        EXPECT_EQ(std::memcmp(a.data, b.data, a.size), 0);
+      }
     }
   }
 }
