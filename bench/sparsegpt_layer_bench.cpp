@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/layer_bench_data.h"
 #include "calibration/hessian.h"
 #include "core/parallel.h"
 #include "passes/prune_magnitude.h"
@@ -27,50 +28,11 @@
 #include "passes/sparsegpt.h"
 
 using namespace edgepack;
-using row_matrix_f = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using namespace edgepack::bench;
 
 namespace {
 
-constexpr int64_t rank = 64;
-constexpr int64_t chunk_rows = 2048;
-
-double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
-
-struct normal_source {
-  std::mt19937_64 rng;
-  bool has_spare = false;
-  double spare = 0;
-  explicit normal_source(uint64_t seed) : rng(seed) {}
-  double uniform() { return (static_cast<double>(rng() >> 11) + 0.5) * 0x1.0p-53; }
-  float next() {
-    if (has_spare) {
-      has_spare = false;
-      return static_cast<float>(spare);
-    }
-    const double r = std::sqrt(-2.0 * std::log(uniform())), t = 2.0 * M_PI * uniform();
-    spare = r * std::sin(t);
-    has_spare = true;
-    return static_cast<float>(r * std::cos(t));
-  }
-};
-
-row_matrix_f make_rows(int64_t first, int64_t count, int64_t dim, uint64_t seed, const row_matrix_f& a, int threads) {
-  row_matrix_f z(count, rank), e(count, dim);
-  const int64_t chunks = (count + chunk_rows - 1) / chunk_rows;
-  parallel_for(chunks, threads, [&](int64_t b, int64_t end) {
-    for (int64_t c = b; c < end; ++c) {
-      normal_source gen(seed * 1000003 + static_cast<uint64_t>((first + c * chunk_rows) / chunk_rows));
-      for (int64_t r = c * chunk_rows; r < std::min(count, (c + 1) * chunk_rows); ++r) {
-        for (int64_t k = 0; k < rank; ++k) z(r, k) = gen.next();
-        for (int64_t j = 0; j < dim; ++j) e(r, j) = gen.next();
-      }
-    }
-  });
-  const float h = std::sqrt(0.5f);
-  row_matrix_f x = h * e;
-  x.noalias() += h * (z * a);
-  return x;
-}
+constexpr int64_t rank = factor_rank;
 
 double relative_output_error(const row_matrix_f& x, const row_matrix_f& y, const std::vector<float>& q, int64_t dim) {
   const Eigen::Map<const row_matrix_f> qm(q.data(), dim, dim);
