@@ -16,6 +16,7 @@
 #include "passes/gptq_inverse.h"
 #include "passes/quantize_rtn.h"
 #include "passes/rtn_quantizer.h"
+#include "tests/passes/prune_test_util.h"
 
 namespace edgepack {
 namespace {
@@ -32,33 +33,9 @@ std::vector<float> random_weight(int64_t rows, int64_t cols, uint64_t seed) {
   return w;
 }
 
-// Correlated activations: x = 0.7 * z A + 0.7 * e with a rank-8 factor and two loud channels.
-std::vector<float> correlated_rows(int64_t n, int64_t dim, uint64_t seed) {
-  std::mt19937_64 rng_a(99), rng(seed);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  const int64_t rank = 8;
-  std::vector<float> a(static_cast<size_t>(rank * dim));
-  for (auto& v : a) v = normal(rng_a);
-  std::vector<float> x(static_cast<size_t>(n * dim));
-  for (int64_t r = 0; r < n; ++r) {
-    float z[rank];
-    for (auto& v : z) v = normal(rng);
-    for (int64_t j = 0; j < dim; ++j) {
-      float s = 0;
-      for (int64_t k = 0; k < rank; ++k) s += z[k] * a[static_cast<size_t>(k * dim + j)];
-      float v = 0.7f * s / std::sqrt(static_cast<float>(rank)) + 0.7f * normal(rng);
-      if (j % 23 == 4) v *= 8.0f;
-      x[static_cast<size_t>(r * dim + j)] = v;
-    }
-  }
-  return x;
-}
-
-std::vector<double> hessian_of(const std::vector<float>& x, int64_t dim) {
-  hessian_accumulator acc(dim);
-  EXPECT_TRUE(acc.add_rows(x.data(), static_cast<int64_t>(x.size()) / dim).ok());
-  return acc.hessian();
-}
+// Correlated activations and their Hessian: the generator the pruning tests use.
+using prune_test::correlated_rows;
+using prune_test::hessian_of;
 
 std::vector<float> dequantized(const tensor& t) {
   std::vector<float> out(static_cast<size_t>(t.rows() * t.cols()));

@@ -1,4 +1,5 @@
-// Data and slow references shared by the pruning tests (prune_*_test.cpp).
+// Data and slow references shared by the pruning tests (prune_*_test.cpp); gptq_test.cpp uses
+// its correlated activations and Hessian too.
 #pragma once
 #include <algorithm>
 #include <cmath>
