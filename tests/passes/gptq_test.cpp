@@ -36,6 +36,8 @@ std::vector<float> random_weight(int64_t rows, int64_t cols, uint64_t seed) {
 // Correlated activations and their Hessian: the generator the pruning tests use.
 using prune_test::correlated_rows;
 using prune_test::hessian_of;
+using prune_test::reference_inverse;
+using prune_test::reference_upper_cholesky;
 
 std::vector<float> dequantized(const tensor& t) {
   std::vector<float> out(static_cast<size_t>(t.rows() * t.cols()));
@@ -44,52 +46,6 @@ std::vector<float> dequantized(const tensor& t) {
 }
 
 // ---------- the slow reference ----------
-// Gauss-Jordan inverse with partial pivoting.
-matrix reference_inverse(matrix a, int64_t n) {
-  matrix inv(static_cast<size_t>(n * n), 0.0);
-  for (int64_t i = 0; i < n; ++i) inv[static_cast<size_t>(i * n + i)] = 1;
-  for (int64_t c = 0; c < n; ++c) {
-    int64_t p = c;
-    for (int64_t r = c + 1; r < n; ++r)
-      if (std::abs(a[static_cast<size_t>(r * n + c)]) > std::abs(a[static_cast<size_t>(p * n + c)])) p = r;
-    for (int64_t j = 0; j < n; ++j) {
-      std::swap(a[static_cast<size_t>(c * n + j)], a[static_cast<size_t>(p * n + j)]);
-      std::swap(inv[static_cast<size_t>(c * n + j)], inv[static_cast<size_t>(p * n + j)]);
-    }
-    const double d = a[static_cast<size_t>(c * n + c)];
-    for (int64_t j = 0; j < n; ++j) {
-      a[static_cast<size_t>(c * n + j)] /= d;
-      inv[static_cast<size_t>(c * n + j)] /= d;
-    }
-    for (int64_t r = 0; r < n; ++r) {
-      if (r == c) continue;
-      const double f = a[static_cast<size_t>(r * n + c)];
-      for (int64_t j = 0; j < n; ++j) {
-        a[static_cast<size_t>(r * n + j)] -= f * a[static_cast<size_t>(c * n + j)];
-        inv[static_cast<size_t>(r * n + j)] -= f * inv[static_cast<size_t>(c * n + j)];
-      }
-    }
-  }
-  return inv;
-}
-
-// Upper U with U^T U = a.
-matrix reference_upper_cholesky(const matrix& a, int64_t n) {
-  matrix u(static_cast<size_t>(n * n), 0.0);
-  for (int64_t i = 0; i < n; ++i) {
-    double d = a[static_cast<size_t>(i * n + i)];
-    for (int64_t k = 0; k < i; ++k) d -= u[static_cast<size_t>(k * n + i)] * u[static_cast<size_t>(k * n + i)];
-    const double uii = std::sqrt(d);
-    u[static_cast<size_t>(i * n + i)] = uii;
-    for (int64_t j = i + 1; j < n; ++j) {
-      double s = a[static_cast<size_t>(i * n + j)];
-      for (int64_t k = 0; k < i; ++k) s -= u[static_cast<size_t>(k * n + i)] * u[static_cast<size_t>(k * n + j)];
-      u[static_cast<size_t>(i * n + j)] = s / uii;
-    }
-  }
-  return u;
-}
-
 struct reference_output {
   std::vector<uint8_t> codes;    // [rows, cols], original order
   std::vector<uint16_t> scales;  // [rows, groups]
