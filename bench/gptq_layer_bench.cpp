@@ -41,7 +41,6 @@ using namespace edgepack::bench;
 
 namespace {
 
-constexpr int64_t rank = factor_rank;
 
 double gemm_peak_gflops(int threads) {
   const int64_t n = 1536;
@@ -62,18 +61,6 @@ double gemm_peak_gflops(int threads) {
     best = std::max(best, threads * 2.0 * n * n * n / slowest / 1e9);
   }
   return best;
-}
-
-long peak_rss_mib() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return usage.ru_maxrss / 1024;
-}
-
-double relative_output_error(const row_matrix_f& x, const row_matrix_f& y, const std::vector<float>& q, int64_t dim) {
-  const Eigen::Map<const row_matrix_f> qm(q.data(), dim, dim);
-  const row_matrix_f yq = x * qm.transpose();
-  return static_cast<double>((y - yq).norm() / y.norm());
 }
 
 std::vector<float> dequantized(const tensor& t) {
@@ -109,18 +96,8 @@ int main(int argc, char** argv) {
   const double peak = gemm_peak_gflops(threads);
   std::printf("Eigen f32 GEMM (1536^3 per thread, %d threads at once): %.1f GFLOP/s\n", threads, peak);
 
-  row_matrix_f a(rank, dim);
-  {
-    normal_source gen(3);
-    for (int64_t k = 0; k < rank; ++k)
-      for (int64_t j = 0; j < dim; ++j) a(k, j) = gen.next();
-    for (int64_t j = 0; j < dim; ++j) a.col(j) /= a.col(j).norm();
-  }
-  std::vector<float> w(static_cast<size_t>(dim * dim));
-  {
-    normal_source gen(0);
-    for (auto& v : w) v = 0.02f * gen.next();
-  }
+  const row_matrix_f a = make_factor(dim);
+  const std::vector<float> w = make_weight(dim);
 
   // Each available kernel variant on one chunk (best of 3), then the real run with the automatic one.
   {

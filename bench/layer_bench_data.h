@@ -3,12 +3,15 @@
 // sqrt(.5) e with a rank-64 factor A), generated with std::mt19937_64 + Box-Muller, so the same
 // distribution as the reference but not torch's exact samples.
 #pragma once
+#include <sys/resource.h>
+
 #include <Eigen/Core>
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <random>
+#include <vector>
 
 #include "core/parallel.h"
 
@@ -58,6 +61,36 @@ inline row_matrix_f make_rows(int64_t first, int64_t count, int64_t dim, uint64_
   row_matrix_f x = h * e;
   x.noalias() += h * (z * a);
   return x;
+}
+
+// The rank-64 factor A (unit-norm columns, seed 3) and the weight W ~ N(0, 0.02^2) (seed 0).
+inline row_matrix_f make_factor(int64_t dim) {
+  row_matrix_f a(factor_rank, dim);
+  normal_source gen(3);
+  for (int64_t k = 0; k < factor_rank; ++k)
+    for (int64_t j = 0; j < dim; ++j) a(k, j) = gen.next();
+  for (int64_t j = 0; j < dim; ++j) a.col(j) /= a.col(j).norm();
+  return a;
+}
+
+inline std::vector<float> make_weight(int64_t dim) {
+  std::vector<float> w(static_cast<size_t>(dim * dim));
+  normal_source gen(0);
+  for (auto& v : w) v = 0.02f * gen.next();
+  return w;
+}
+
+// ||y - x q^T|| / ||y|| for a [dim, dim] row-major weight q and y = x w^T.
+inline double relative_output_error(const row_matrix_f& x, const row_matrix_f& y, const std::vector<float>& q, int64_t dim) {
+  const Eigen::Map<const row_matrix_f> qm(q.data(), dim, dim);
+  const row_matrix_f yq = x * qm.transpose();
+  return static_cast<double>((y - yq).norm() / y.norm());
+}
+
+inline long peak_rss_mib() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss / 1024;
 }
 
 }  // namespace edgepack::bench

@@ -30,24 +30,6 @@
 using namespace edgepack;
 using namespace edgepack::bench;
 
-namespace {
-
-constexpr int64_t rank = factor_rank;
-
-double relative_output_error(const row_matrix_f& x, const row_matrix_f& y, const std::vector<float>& q, int64_t dim) {
-  const Eigen::Map<const row_matrix_f> qm(q.data(), dim, dim);
-  const row_matrix_f yq = x * qm.transpose();
-  return static_cast<double>((y - yq).norm() / y.norm());
-}
-
-long peak_rss_mib() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return usage.ru_maxrss / 1024;
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
   int64_t dim = 4096, calib = 16384, test = 2048;
   int threads = 2;
@@ -69,18 +51,8 @@ int main(int argc, char** argv) {
   std::printf("layer %lld x %lld, calibration rows %lld, held-out rows %lld\n", static_cast<long long>(dim), static_cast<long long>(dim),
               static_cast<long long>(calib), static_cast<long long>(test));
 
-  row_matrix_f a(rank, dim);
-  {
-    normal_source gen(3);
-    for (int64_t k = 0; k < rank; ++k)
-      for (int64_t j = 0; j < dim; ++j) a(k, j) = gen.next();
-    for (int64_t j = 0; j < dim; ++j) a.col(j) /= a.col(j).norm();
-  }
-  std::vector<float> w(static_cast<size_t>(dim * dim));
-  {
-    normal_source gen(0);
-    for (auto& v : w) v = 0.02f * gen.next();
-  }
+  const row_matrix_f a = make_factor(dim);
+  const std::vector<float> w = make_weight(dim);
   hessian_accumulator acc(dim, hessian_options{.threads = threads});
   double hessian_s = 0;
   for (int64_t first = 0; first < calib; first += chunk_rows) {
