@@ -51,6 +51,27 @@ uint8_t read_code(const std::byte* packed, int bits, uint64_t index) {
   return static_cast<uint8_t>(value & ((1u << b) - 1));
 }
 
+tensor make_quantized_tensor(std::vector<int64_t> shape, const quant_encoding& enc, std::span<const uint8_t> codes,
+                             std::span<const uint16_t> scales, std::span<const uint8_t> zeros) {
+  tensor t;
+  t.type = dtype::f32;
+  t.shape = std::move(shape);
+  t.kind = encoding_kind::quantized;
+  t.quant = enc;
+  std::vector<std::byte> packed(packed_code_bytes(enc.bits, codes.size()));
+  pack_codes(codes, enc.bits, packed);
+  t.data = make_owned_view(std::move(packed));
+  std::vector<std::byte> scale_bytes(scales.size() * sizeof(uint16_t));
+  if (!scales.empty()) std::memcpy(scale_bytes.data(), scales.data(), scale_bytes.size());
+  t.scales = make_owned_view(std::move(scale_bytes));
+  if (!enc.symmetric) {
+    std::vector<std::byte> packed_zeros(packed_code_bytes(enc.bits, zeros.size()));
+    pack_codes(zeros, enc.bits, packed_zeros);
+    t.zeros = make_owned_view(std::move(packed_zeros));
+  }
+  return t;
+}
+
 void dequantize_rows(const tensor& t, int64_t row_begin, int64_t row_end, float* out) {
   const int64_t cols = t.cols();
   const quant_encoding& q = t.quant;

@@ -16,6 +16,12 @@ uint64_t packed_code_bytes(int bits, uint64_t count);
 void pack_codes(std::span<const uint8_t> codes, int bits, std::span<std::byte> out);
 uint8_t read_code(const std::byte* packed, int bits, uint64_t index);
 
+// A quantized f32 tensor of `shape` in encoding `enc` from unpacked codes (one per element, in
+// the matrix view's row-major order), f16 scale bits and zero-point codes ([rows, groups] each;
+// zeros ignored for symmetric encodings). Packs codes and zeros; owns its storage.
+tensor make_quantized_tensor(std::vector<int64_t> shape, const quant_encoding& enc, std::span<const uint8_t> codes,
+                             std::span<const uint16_t> scales, std::span<const uint8_t> zeros);
+
 // Decodes rows [row_begin, row_end) of a quantized tensor into out (row-major floats).
 void dequantize_rows(const tensor& t, int64_t row_begin, int64_t row_end, float* out);
 

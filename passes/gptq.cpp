@@ -125,26 +125,6 @@ void run_tile(const gptq_plan& plan, const float* w, int64_t r0, int64_t t, gptq
   }
 }
 
-tensor assemble(const gptq_outputs& out, int64_t rows, int64_t cols, const quant_encoding& enc) {
-  tensor t;
-  t.type = dtype::f32;
-  t.shape = {rows, cols};
-  t.kind = encoding_kind::quantized;
-  t.quant = enc;
-  std::vector<std::byte> packed(packed_code_bytes(enc.bits, out.codes.size()));
-  pack_codes(out.codes, enc.bits, packed);
-  t.data = make_owned_view(std::move(packed));
-  std::vector<std::byte> scales(out.scales.size() * sizeof(uint16_t));
-  std::memcpy(scales.data(), out.scales.data(), scales.size());
-  t.scales = make_owned_view(std::move(scales));
-  if (!enc.symmetric) {
-    std::vector<std::byte> zeros(packed_code_bytes(enc.bits, out.zeros.size()));
-    pack_codes(out.zeros, enc.bits, zeros);
-    t.zeros = make_owned_view(std::move(zeros));
-  }
-  return t;
-}
-
 }  // namespace
 
 Expected<gptq_result> gptq_quantize(std::span<const float> weight, int64_t rows, int64_t cols, std::span<const double> hessian,
@@ -222,7 +202,7 @@ Expected<gptq_result> gptq_quantize(std::span<const float> weight, int64_t rows,
   });
   for (const double e : out.row_error) stats.total_error += e;
   stats.row_error = std::move(out.row_error);
-  result.weight = assemble(out, rows, cols, enc);
+  result.weight = make_quantized_tensor({rows, cols}, enc, out.codes, out.scales, out.zeros);
   return result;
 }
 
