@@ -7,33 +7,17 @@
 # Usage: [MODELS="rec det"] bench/onnx_gptq_table.sh [path/to/edgepack] [shared dir] [work dir]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-edgepack=$(realpath "${1:-build/tools/edgepack}")
-shared=$(realpath "${2:-../shared}")
-work=${3:-build/onnx-gptq}
-mkdir -p "$work"
-work=$(realpath "$work")
-python3 bench/make_extra_inputs.py "$shared" "$work/extra"
+default_work=build/onnx-gptq
+source bench/onnx_table_common.sh "$@"
 python3 bench/make_calib_inputs.py "$shared" "$work/calib"
-ocr=$shared/models/paddleocr
-keys=$ocr/ppocr_keys_v1.txt
 
-link_cases() {  # model, golden dir, case glob
-  local dst=$work/inputs/$1
-  rm -rf "$dst" && mkdir -p "$dst"
-  for c in "$2"/$3; do ln -s "$c" "$dst/golden_$(basename "$c")"; done
-  for c in "$work/extra/$1"/*; do ln -s "$c" "$dst/extra_$(basename "$c")"; done
-}
 link_cases mnist-8 "$shared/models/mnist-8/golden" '*'
 link_cases rec "$ocr/golden" 'rec_*'
 link_cases cls "$ocr/golden" 'cls_*'
 link_cases det "$ocr/golden" 'det_*'
 
-models=(
-  "mnist-8|$shared/models/mnist-8/mnist-8.onnx|--task argmax|class"
-  "rec|$ocr/ch_PP-OCRv4_rec_infer.onnx|--task ctc:$keys|text"
-  "cls|$ocr/ch_ppocr_mobile_v2.0_cls_infer.onnx|--task argmax|class"
-  "det|$ocr/ch_PP-OCRv4_det_infer.onnx|--task binary-map:0.3 --min-map-agreement 0|map"
-)
+models=()
+for m in mnist-8 rec cls det; do models+=("$(onnx_model_row "$m")"); done
 summarise='
 import json, sys
 j = json.load(sys.stdin)

@@ -7,28 +7,12 @@
 # Usage: bench/onnx_prune_table.sh [path/to/edgepack] [shared dir] [work dir]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-edgepack=$(realpath "${1:-build/tools/edgepack}")
-shared=$(realpath "${2:-../shared}")
-work=${3:-build/onnx-prune}
-mkdir -p "$work"
-work=$(realpath "$work")
-python3 bench/make_extra_inputs.py "$shared" "$work/extra"
-ocr=$shared/models/paddleocr
-keys=$ocr/ppocr_keys_v1.txt
-link_cases() {  # model, golden dir, case glob
-  local dst=$work/inputs/$1
-  rm -rf "$dst" && mkdir -p "$dst"
-  for c in "$2"/$3; do ln -s "$c" "$dst/golden_$(basename "$c")"; done
-  if [ -d "$work/extra/$1" ]; then
-    for c in "$work/extra/$1"/*; do ln -s "$c" "$dst/extra_$(basename "$c")"; done
-  fi
-}
+default_work=build/onnx-prune
+source bench/onnx_table_common.sh "$@"
 link_cases mnist-8 "$shared/models/mnist-8/golden" '*'
 link_cases rec "$ocr/golden" 'rec_*'
-models=(
-  "mnist-8|$shared/models/mnist-8/mnist-8.onnx|--task argmax|class"
-  "rec|$ocr/ch_PP-OCRv4_rec_infer.onnx|--task ctc:$keys|text"
-)
+models=()
+for m in mnist-8 rec; do models+=("$(onnx_model_row "$m")"); done
 summarise='
 import json, sys
 j = json.load(sys.stdin)
