@@ -4,6 +4,7 @@
 #include <map>
 
 #include "core/quant_codes.h"
+#include "core/tensor_summary.h"
 #include "formats/epk.h"
 #include "passes/weight_selection.h"
 #include "tools/cli_common.h"
@@ -22,31 +23,15 @@ uint64_t path_bytes(const std::string& path) {
   return total;
 }
 
-std::string encoding_text(const tensor& t) {
-  const std::string values = t.is_quantized() ? quant_encoding_name(t.quant) : std::string(dtype_name(t.type));
-  if (!t.is_sparse()) return values;
-  return (t.sparsity.layout == sparsity_layout::n_of_m ? "s" + sparse_encoding_name(t.sparsity) : std::string("bitmask")) + "+" + values;
-}
-
-// Fraction of a sparse tensor's elements that decode to zero (its pruned positions, plus any kept
-// value that rounded to zero).
-double zero_fraction(const tensor& t) {
-  auto values = to_float_vector(t);
-  if (!values.ok() || values->empty()) return 0.0;
-  size_t zeros = 0;
-  for (float v : *values) zeros += v == 0.0f;
-  return static_cast<double>(zeros) / static_cast<double>(values->size());
-}
-
 nlohmann::json describe(const model& m, const std::string& path) {
   nlohmann::json tensors = nlohmann::json::array();
   uint64_t params = 0, weight_bytes = 0, quant_params = 0, quant_bytes = 0, param_tensors = 0, sparse_params = 0, sparse_bytes = 0;
   for (const auto& [name, t] : m.g.weights) {
     // Graph constants we generate (rotary tables, reshape shapes) are not parameters.
-    const bool derived = name.rfind("rope.", 0) == 0 || name.rfind("shape.", 0) == 0;
+    const bool derived = is_derived_constant(name);
     const auto count = static_cast<uint64_t>(t.numel());
-    const double bits = count ? 8.0 * static_cast<double>(t.stored_bytes()) / static_cast<double>(count) : 0.0;
-    tensors.push_back({{"name", name}, {"shape", t.shape}, {"encoding", encoding_text(t)}, {"bytes", t.stored_bytes()}, {"bits_per_weight", bits},
+    const double bits = tensor_bits_per_weight(t);
+    tensors.push_back({{"name", name}, {"shape", t.shape}, {"encoding", tensor_encoding_text(t)}, {"bytes", t.stored_bytes()}, {"bits_per_weight", bits},
                        {"parameter", !derived}});
     // Non-default matrix views (docs/format.md §5) only, so LLM listings keep their keys.
     if (t.is_quantized() && (t.quant.col_axis >= 0 || t.quant.transposed)) {
@@ -58,7 +43,7 @@ nlohmann::json describe(const model& m, const std::string& path) {
       // bits_per_weight above already counts every blob: values, scales, zeros and index metadata.
       const uint64_t metadata = t.indices.size + t.mask.size + t.row_offsets.size;
       tensors.back()["layout"] = sparse_encoding_name(t.sparsity);
-      tensors.back()["sparsity"] = zero_fraction(t);
+      tensors.back()["sparsity"] = tensor_zero_fraction(t);
       tensors.back()["metadata_bytes"] = metadata;
       tensors.back()["metadata_bits_per_weight"] = count ? 8.0 * static_cast<double>(metadata) / static_cast<double>(count) : 0.0;
     }
