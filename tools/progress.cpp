@@ -3,13 +3,28 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <string_view>
 
 #include "tools/cli_common.h"
 
 namespace edgepack::cli {
 
+namespace {
+// EDGEPACK_PROGRESS=plain: always the plain decile lines, also for short work and on a terminal
+// (log scrapers, and the tests that check every long command reports progress).
+bool plain_progress_forced() {
+  const char* mode = std::getenv("EDGEPACK_PROGRESS");
+  return mode != nullptr && std::string_view(mode) == "plain";
+}
+}  // namespace
+
 progress_bar::progress_bar(std::string label, int64_t total)
-    : label_(std::move(label)), total_(total), tty_(::isatty(STDERR_FILENO) != 0), start_(std::chrono::steady_clock::now()) {}
+    : label_(std::move(label)),
+      total_(total),
+      tty_(::isatty(STDERR_FILENO) != 0 && !plain_progress_forced()),
+      quiet_seconds_(plain_progress_forced() ? 0.0 : 2.0),
+      start_(std::chrono::steady_clock::now()) {}
 
 void progress_bar::update(int64_t done) {
   if (globals().quiet || total_ <= 0) return;
@@ -25,7 +40,7 @@ void progress_bar::update(int64_t done) {
   } else {
     // CI logs: one line per 10 %, and none at all for work that finishes within two seconds.
     const int decile = static_cast<int>(fraction * 10);
-    if (decile != last_decile_ && elapsed >= 2.0) {
+    if (decile != last_decile_ && elapsed >= quiet_seconds_) {
       last_decile_ = decile;
       std::fprintf(stderr, "%s: %d%% (%lld/%lld, %.1fs elapsed, ETA %.0fs)\n", label_.c_str(), decile * 10, static_cast<long long>(done),
                    static_cast<long long>(total_), elapsed, eta);
