@@ -38,6 +38,7 @@ void register_export(CLI::App& app, int& exit_code);
 void register_pack(CLI::App& app, int& exit_code);
 void register_prune(CLI::App& app, int& exit_code);
 void register_convert(CLI::App& app, int& exit_code);
+void register_compress(CLI::App& app, int& exit_code);
 void register_report(CLI::App& app, int& exit_code);
 
 }  // namespace edgepack::cli

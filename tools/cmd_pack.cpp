@@ -3,41 +3,21 @@
 #include <cstdio>
 
 #include "formats/epk.h"
-#include "passes/pack_sparse.h"
-#include "tools/cli_common.h"
+#include "passes/pass.h"
+#include "tools/pack_step.h"
 
 namespace edgepack::cli {
 
 namespace {
 
-struct pack_args {
-  std::string input;
-  std::string output;
-  std::string pattern = "auto";
-  bool no_bitmask = false;
-  bool no_n_of_m = false;
-  int64_t min_elements = 1024;
-  bool json = false;
-  load_options load;
-};
-
 Status pack_model(const pack_args& args) {
-  pack_sparse_options options;
-  options.allow_bitmask = !args.no_bitmask;
-  options.allow_n_of_m = !args.no_n_of_m;
-  options.min_elements = args.min_elements;
-  if (args.pattern != "auto") {
-    // "2:4", "s2:4" and "s50"-style terms; an unstructured term packs bitmasks where they pay off.
-    const std::string term = args.pattern.starts_with("s") ? args.pattern : "s" + args.pattern;
-    EP_ASSIGN_OR_RETURN(options.pattern, parse_sparsity_term(term));
-  }
-  if (!options.pattern && !options.allow_bitmask && !options.allow_n_of_m)
-    return bad_usage("--no-bitmask and --no-n-of-m together leave nothing to pack");
+  EP_RETURN_IF_ERROR(check_pack_args(args));
   EP_ASSIGN_OR_RETURN(model m, load(args.input, args.load));
-  EP_ASSIGN_OR_RETURN(pass_result result, pack_sparse(m, options));
+  nlohmann::json stats;
+  EP_ASSIGN_OR_RETURN(step_output packed, run_pack_step(m, args, stats));
   epk_write_options write_options;
-  write_options.extra_metadata = {{"pass", {{"pass", "pack_sparse"}, {"tensors", result.stats["tensors"]}}},
-                                  {"options", {{"pattern", args.pattern}, {"bitmask", options.allow_bitmask}, {"n_of_m", options.allow_n_of_m}}}};
+  write_options.extra_metadata = packed.extra;
+  pass_result result{std::move(packed.out), true, stats};
   info("writing " + args.output);
   EP_RETURN_IF_ERROR(write_epk(args.output, result.out, write_options));
   if (args.json) {

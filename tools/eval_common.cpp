@@ -20,13 +20,17 @@ void add_eval_options(CLI::App& cmd, eval_args& args, bool base_required) {
   add_tokenizer_option(cmd, args.load);
 }
 
-Expected<eval_result> run_evaluation(const eval_args& args) {
+Expected<eval_result> run_evaluation(const eval_args& args, const model* preloaded, const model* preloaded_base) {
   EP_ASSIGN_OR_RETURN(eval_protocol protocol, parse_eval_protocol(args.protocol));
   EP_ASSIGN_OR_RETURN(std::string text, read_text_file(args.data_path, {args.range}));
   if (text.empty()) return bad_input(args.data_path + ": the selected text is empty");
-  EP_ASSIGN_OR_RETURN(model m, load(args.model_path, args.load));
-  std::optional<model> base;
-  if (!args.base_path.empty()) {
+  std::optional<model> loaded, base;
+  if (!preloaded) {
+    EP_ASSIGN_OR_RETURN(loaded, load(args.model_path, args.load));
+  }
+  const model& m = preloaded ? *preloaded : *loaded;
+  if (preloaded_base) base = *preloaded_base;  // a copy shares the tensor bytes (storage is reference counted)
+  else if (!args.base_path.empty()) {
     EP_ASSIGN_OR_RETURN(base, load(args.base_path, args.load));
   }
   const vocabulary& vocab = !m.vocab.empty() ? m.vocab : (base ? base->vocab : m.vocab);

@@ -20,7 +20,8 @@ struct eval_args {
 };
 
 void add_eval_options(CLI::App& cmd, eval_args& args, bool base_required);
-Expected<eval_result> run_evaluation(const eval_args& args);
+// Loads args.model_path / args.base_path unless the models are given (compress verifies in memory).
+Expected<eval_result> run_evaluation(const eval_args& args, const model* preloaded = nullptr, const model* preloaded_base = nullptr);
 nlohmann::json eval_result_json(const eval_result& r, const eval_args& args);
 
 }  // namespace edgepack::cli

@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   cli::register_export(app, exit_code);
   cli::register_pack(app, exit_code);
   cli::register_convert(app, exit_code);
+  cli::register_compress(app, exit_code);
   cli::register_report(app, exit_code);
   try {
     app.parse(argc, argv);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 
 #include "runtime_ref/input_sets.h"
 #include "runtime_ref/interpreter.h"
@@ -54,7 +55,7 @@ std::string single_quoted(const std::string& s) { return "'" + s + "'"; }
 
 }  // namespace
 
-Expected<bool> verify_graph_outputs(const onnx_verify_args& args) {
+Expected<verify_outcome> verify_graph_outputs(const onnx_verify_args& args, const model* preloaded, const model* preloaded_base) {
   const bool check_cosine = args.min_cosine >= -1.0;
   const bool check_nmse = args.max_nmse >= 0.0;
   if (!check_cosine && !check_nmse && args.tasks.empty())
@@ -65,8 +66,15 @@ Expected<bool> verify_graph_outputs(const onnx_verify_args& args) {
     spec.min_agreement = args.min_map_agreement;
     tasks.push_back({std::move(spec)});
   }
-  EP_ASSIGN_OR_RETURN(model base, load(args.base_path, args.load));
-  EP_ASSIGN_OR_RETURN(model m, load(args.model_path, args.load));
+  std::optional<model> loaded_base, loaded;
+  if (!preloaded_base) {
+    EP_ASSIGN_OR_RETURN(loaded_base, load(args.base_path, args.load));
+  }
+  if (!preloaded) {
+    EP_ASSIGN_OR_RETURN(loaded, load(args.model_path, args.load));
+  }
+  const model& base = preloaded_base ? *preloaded_base : *loaded_base;
+  const model& m = preloaded ? *preloaded : *loaded;
   if (base.g.outputs.empty()) return bad_input(args.base_path + ": the model has no graph outputs to compare");
   for (const auto& in : base.g.inputs)
     if (std::none_of(m.g.inputs.begin(), m.g.inputs.end(), [&](const value_info& v) { return v.name == in.name; }))
@@ -86,7 +94,7 @@ Expected<bool> verify_graph_outputs(const onnx_verify_args& args) {
     outputs.back().name = out.name;
   }
   nlohmann::json case_reports = nlohmann::json::array();
-  if (!args.json) std::printf("%-28s %-24s %12s %12s %12s\n", "case", "output", "cosine", "nmse", "max_abs");
+  if (args.text_output) std::printf("%-28s %-24s %12s %12s %12s\n", "case", "output", "cosine", "nmse", "max_abs");
   for (const auto& c : cases) {
     info("verifying case " + c.name + " (" + std::to_string(c.steps.size()) + " step(s))");
     tensor_map base_state, model_state;  // previous step's outputs, for state_carry
@@ -116,7 +124,7 @@ Expected<bool> verify_graph_outputs(const onnx_verify_args& args) {
         const output_comparison cmp = compare_outputs(expected, actual);
         take_worst(summary, cmp, where);
         report["outputs"].push_back({{"name", summary.name}, {"shape", ref.shape}, {"cosine", cmp.cosine}, {"nmse", cmp.nmse}, {"max_abs", cmp.max_abs}});
-        if (!args.json) std::printf("%-28s %-24s %12.8f %12.4e %12.4e\n", where.c_str(), summary.name.c_str(), cmp.cosine, cmp.nmse, cmp.max_abs);
+        if (args.text_output) std::printf("%-28s %-24s %12.8f %12.4e %12.4e\n", where.c_str(), summary.name.c_str(), cmp.cosine, cmp.nmse, cmp.max_abs);
       }
       const std::string& first = base.g.outputs.front().name;
       for (auto& task : tasks) {
@@ -131,7 +139,7 @@ Expected<bool> verify_graph_outputs(const onnx_verify_args& args) {
           t["against"] = outcome->base_answer;
         }
         report["tasks"].push_back(t);
-        if (!args.json) {
+        if (args.text_output) {
           if (task.spec.kind == task_kind::binary_map)
             std::printf("  %-4s %s: %.4f%% of elements agree\n", outcome->kept ? "ok" : "FAIL", task_kind_name(task.spec.kind), 100.0 * outcome->agreement);
           else
@@ -158,38 +166,39 @@ Expected<bool> verify_graph_outputs(const onnx_verify_args& args) {
     if (check_cosine) {
       const bool ok = s.worst.cosine >= args.min_cosine;
       record("min_cosine", s.name, s.worst.cosine, args.min_cosine, ok, s.worst_cosine_case);
-      if (!args.json) std::printf("%-4s %s: min cosine %.8f (min %.8f)\n", ok ? "ok" : "FAIL", s.name.c_str(), s.worst.cosine, args.min_cosine);
+      if (args.text_output) std::printf("%-4s %s: min cosine %.8f (min %.8f)\n", ok ? "ok" : "FAIL", s.name.c_str(), s.worst.cosine, args.min_cosine);
     }
     if (check_nmse) {
       const bool ok = s.worst.nmse <= args.max_nmse;
       record("max_nmse", s.name, s.worst.nmse, args.max_nmse, ok, s.worst_nmse_case);
-      if (!args.json) std::printf("%-4s %s: max nmse %.4e (max %.4e)\n", ok ? "ok" : "FAIL", s.name.c_str(), s.worst.nmse, args.max_nmse);
+      if (args.text_output) std::printf("%-4s %s: max nmse %.4e (max %.4e)\n", ok ? "ok" : "FAIL", s.name.c_str(), s.worst.nmse, args.max_nmse);
     }
   }
   for (const auto& t : tasks) {
     const bool ok = t.kept == t.checked;
     const double limit = t.spec.kind == task_kind::binary_map ? t.spec.min_agreement : 1.0;
     record("task:" + t.spec.text, base.g.outputs.front().name, t.min_agreement, limit, ok, "");
-    if (!args.json)
+    if (args.text_output)
       std::printf("%-4s task %s: kept in %lld of %lld runs (min agreement %.6f)\n", ok ? "ok" : "FAIL", t.spec.text.c_str(), static_cast<long long>(t.kept),
                   static_cast<long long>(t.checked), t.min_agreement);
   }
-  if (args.json) {
-    nlohmann::json summary = nlohmann::json::array();
-    for (const auto& s : outputs)
-      summary.push_back({{"name", s.name}, {"min_cosine", s.worst.cosine}, {"max_nmse", s.worst.nmse}, {"max_abs", s.worst.max_abs}});
-    print_json({{"model", args.model_path},
-                {"against", args.base_path},
-                {"inputs", args.inputs_dir},
-                {"cases", case_reports},
-                {"outputs", summary},
-                {"checks", checks},
-                {"passed", passed}});
-  } else {
+  verify_outcome outcome;
+  outcome.passed = passed;
+  nlohmann::json summary = nlohmann::json::array();
+  double cosine_min = 1.0, nmse_max = 0.0;
+  for (const auto& s : outputs) {
+    summary.push_back({{"name", s.name}, {"min_cosine", s.worst.cosine}, {"max_nmse", s.worst.nmse}, {"max_abs", s.worst.max_abs}});
+    if (!(s.worst.cosine >= cosine_min)) cosine_min = s.worst.cosine;
+    if (!(s.worst.nmse <= nmse_max)) nmse_max = s.worst.nmse;
+  }
+  outcome.result = {{"model", args.model_path}, {"against", args.base_path}, {"inputs", args.inputs_dir}, {"cases", case_reports},
+                    {"outputs", summary},        {"checks", checks},          {"passed", passed}};
+  outcome.metrics = {{"cosine_min", cosine_min}, {"nmse_max", nmse_max}, {"cases", cases.size()}};
+  for (const auto& t : tasks) outcome.metrics["task_agreement_min"] = std::min(outcome.metrics.value("task_agreement_min", 1.0), t.min_agreement);
+  if (args.text_output)
     std::printf("%s: %s (%zu case(s) against %s)\n", args.model_path.c_str(), passed ? "verification passed" : "verification FAILED", cases.size(),
                 args.base_path.c_str());
-  }
-  return passed;
+  return outcome;
 }
 
 }  // namespace edgepack::cli

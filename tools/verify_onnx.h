@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "tools/cli_common.h"
+#include "tools/verify_llm.h"
 
 namespace edgepack::cli {
 
@@ -16,11 +17,12 @@ struct onnx_verify_args {
   double max_nmse = -1;            // < 0: not checked
   std::vector<std::string> tasks;  // runtime_ref/task_check.h grammar
   double min_map_agreement = 0.99; // binary-map tasks
-  bool json = false;
+  bool text_output = true;          // the per-case table and check lines on stdout
   load_options load;
 };
 
-// True when every threshold and task check held (exit 0), false when one failed (exit 1).
-Expected<bool> verify_graph_outputs(const onnx_verify_args& args);
+// result.passed: every threshold and task check held (exit 0), or one failed (exit 1). Loads the
+// models from the args paths unless given (compress verifies in memory).
+Expected<verify_outcome> verify_graph_outputs(const onnx_verify_args& args, const model* preloaded = nullptr, const model* preloaded_base = nullptr);
 
 }  // namespace edgepack::cli
