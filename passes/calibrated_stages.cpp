@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <optional>
 
 #include "calibration/hessian.h"
 #include "core/parallel.h"
+#include "passes/float_targets.h"
 #include "passes/gptq_observers.h"
 #include "runtime_ref/graph_segment.h"
 
@@ -102,14 +104,25 @@ Expected<calibrated_stages_result> run_calibrated_stages(const model& m, const s
         states[k].emplace(name, it->second);
       }
   }
+  // Float targets: the same windows through the unmodified graph.
+  std::vector<tensor_map> float_states;
+  if (options.float_targets) float_states = states;
   const int threads = resolve_thread_count(options.threads);
   for (size_t s = 0; s < stages.size(); ++s) {
     const stage& st = stages[s];
     auto t0 = clock_type::now();
     EP_ASSIGN_OR_RETURN(graph_segment segment, graph_segment::create(work, cursor, st.observer.first_node, states[0]));
+    std::optional<graph_segment> float_segment;
+    if (options.float_targets) {
+      EP_ASSIGN_OR_RETURN(graph_segment fs, graph_segment::create(m.g, cursor, st.observer.first_node, float_states[0]));
+      float_segment.emplace(std::move(fs));
+    }
     std::vector<Status> errors(windows.size(), Status::ok_status());
     parallel_for(static_cast<int64_t>(windows.size()), threads, [&](int64_t begin, int64_t end) {
-      for (int64_t k = begin; k < end; ++k) errors[static_cast<size_t>(k)] = segment.run(states[static_cast<size_t>(k)]);
+      for (int64_t k = begin; k < end; ++k) {
+        errors[static_cast<size_t>(k)] = segment.run(states[static_cast<size_t>(k)]);
+        if (float_segment && errors[static_cast<size_t>(k)].ok()) errors[static_cast<size_t>(k)] = float_segment->run(float_states[static_cast<size_t>(k)]);
+      }
     });
     for (size_t k = 0; k < errors.size(); ++k)
       if (!errors[k].ok()) return errors[k].with_context("calibration window " + std::to_string(k));
@@ -119,14 +132,29 @@ Expected<calibrated_stages_result> run_calibrated_stages(const model& m, const s
     t0 = clock_type::now();
     hessian_options hopt;
     hopt.threads = options.threads;
-    hessian_accumulator acc(st.observer.dim, hopt);
+    // With float targets, one accumulator over the paired rows [x~, x] gives H and the cross term.
+    const gptq_observer observer = options.float_targets ? paired_observer(st.observer) : st.observer;
+    hessian_accumulator acc(observer.dim, hopt);
     for (size_t k = 0; k < states.size(); ++k) {
       const auto x = states[k].find(st.observer.activation);
       if (x == states[k].end()) return internal_error("calibration: input '" + st.observer.activation + "' is not live before its reader");
-      Status added = observe_hessian_rows(st.observer, x->second, acc);
+      Status added = Status::ok_status();
+      if (options.float_targets) {
+        const auto xf = float_states[k].find(st.observer.activation);
+        if (xf == float_states[k].end()) return internal_error("calibration: input '" + st.observer.activation + "' is not live in the float model");
+        auto paired = paired_activation(st.observer, x->second, xf->second);
+        added = paired.ok() ? observe_hessian_rows(observer, *paired, acc) : paired.status();
+      } else {
+        added = observe_hessian_rows(observer, x->second, acc);
+      }
       if (!added.ok()) return added.with_context("weight '" + st.weights.front() + "', calibration window " + std::to_string(k));
     }
-    const std::vector<double> h = acc.hessian();
+    split_hessian hs;
+    if (options.float_targets)
+      hs = split_paired_hessian(acc.hessian(), st.observer.dim);
+    else
+      hs.h = acc.hessian();
+    const std::vector<double>& h = hs.h;
     result.seconds_hessian += seconds_since(t0);
 
     t0 = clock_type::now();
@@ -143,6 +171,11 @@ Expected<calibrated_stages_result> run_calibrated_stages(const model& m, const s
       sw.matrix = to_view_matrix(dense, original.shape, sw.view);
       sw.hessian = h;
       sw.hessian_rows = acc.count();
+      if (options.float_targets) {
+        auto target = float_target_weight(sw.matrix, sw.rows, sw.cols, h, hs.cross, options.float_target_damp);
+        if (!target.ok()) return target.status().with_context("tensor '" + name + "'");
+        sw.target = std::move(*target);
+      }
       auto c = options.compress(sw);
       if (!c.ok()) return c.status().with_context("tensor '" + name + "'");
       stats_by_name[name] = std::move(c->stats);

@@ -42,6 +42,9 @@ struct stage_weight {
   std::vector<float> matrix;         // [rows, cols] row-major, the weight in its view
   std::span<const double> hessian;   // [cols, cols] row-major
   int64_t hessian_rows = 0;          // calibration rows that went into the Hessian
+  // With float targets only (passes/float_targets.h): W', the weight whose output on the compressed
+  // model's inputs best matches the float model's output; empty otherwise (the target is `matrix`).
+  std::vector<float> target;
 };
 
 // What replaces a weight: a tensor of the original shape (dense or encoded) and its stats entry.
@@ -57,6 +60,10 @@ struct calibrated_stages_options {
   // Weights no observer fits: (name, original tensor, why).
   std::function<Expected<compressed_weight>(const std::string&, const tensor&, const std::string&)> fallback;
   int threads = 0;  // windows run in parallel, the Hessian too; results do not depend on it
+  // Run the float model beside the compressed one and give each weight the float-output target W'
+  // (passes/float_targets.h), ridge-damped with float_target_damp. Doubles the forward work.
+  bool float_targets = false;
+  double float_target_damp = 0.01;
   // Called after each stage: (stages done, stages in all, a line describing the stage).
   std::function<void(int64_t, int64_t, const std::string&)> progress;
 };

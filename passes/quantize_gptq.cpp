@@ -36,6 +36,8 @@ Expected<quantize_gptq_result> quantize_gptq_model(const model& m, const std::ve
   calibrated_stages_options stages;
   stages.weights = options.weights;
   stages.threads = options.threads;
+  stages.float_targets = options.float_targets;
+  stages.float_target_damp = options.layer.damp;
   stages.progress = options.progress;
   stages.fallback = [&](const std::string& name, const tensor& w, const std::string& why) -> Expected<compressed_weight> {
     // Not a layer GPTQ can calibrate: RTN.
@@ -58,8 +60,22 @@ Expected<quantize_gptq_result> quantize_gptq_model(const model& m, const std::ve
     layer.encoding.col_axis = -1;
     layer.encoding.transposed = false;
     layer.threads = options.threads;
-    auto q = gptq_quantize(sw.matrix, sw.rows, sw.cols, sw.hessian, layer);
+    // The weight GPTQ approximates: W itself, or with float targets W' (passes/float_targets.h).
+    const std::vector<float>& target = sw.target.empty() ? sw.matrix : sw.target;
+    auto q = gptq_quantize(target, sw.rows, sw.cols, sw.hessian, layer);
     if (!q.ok()) return q.status().with_context("GPTQ of tensor '" + sw.name + "'");
+    nlohmann::json refine_json;
+    if (options.refine) {
+      quant_refine_options refine = *options.refine;
+      refine.damp = layer.damp;
+      refine.threads = options.threads;
+      auto refined = refine_quantized_weight(target, sw.rows, sw.cols, sw.hessian, q->weight, refine);
+      if (!refined.ok()) return refined.status().with_context("refinement of tensor '" + sw.name + "'");
+      q->weight = std::move(refined->weight);
+      const quant_refine_stats& rs = refined->stats;
+      refine_json = {{"sweeps", refine.sweeps},           {"refit_scales", refine.refit_scales},   {"error_before", rs.error_before},
+                     {"error_after", rs.error_after},     {"codes_changed", rs.codes_changed},     {"scales_changed", rs.scales_changed}};
+    }
     EP_ASSIGN_OR_RETURN(std::vector<float> decoded, to_float_vector(q->weight));
     // Codes and scales are already in view order: only the tensor's shape and view change.
     q->weight.shape = sw.original->shape;
@@ -68,11 +84,13 @@ Expected<quantize_gptq_result> quantize_gptq_model(const model& m, const std::ve
                         {"method", "gptq"},
                         {"scheme", quant_encoding_name(view_encoding)},
                         {"relative_error", relative_weight_error(sw.matrix, decoded)},
-                        {"calib_output_error", relative_output_error(sw.matrix, decoded, sw.rows, sw.cols, sw.hessian)},
+                        {"calib_output_error", relative_output_error(target, decoded, sw.rows, sw.cols, sw.hessian)},
                         {"hessian_rows", sw.hessian_rows},
                         {"bytes_before", sw.original->stored_bytes()},
                         {"bytes_after", q->weight.stored_bytes()}};
     j.update(gptq_stats_json(q->stats));
+    if (!refine_json.is_null()) j["refine"] = std::move(refine_json);
+    if (!sw.target.empty()) j["float_target_shift"] = relative_weight_error(sw.matrix, sw.target);  // ||W' - W|| / ||W||
     return compressed_weight{std::move(q->weight), std::move(j)};
   };
   EP_ASSIGN_OR_RETURN(calibrated_stages_result r, run_calibrated_stages(m, windows, stages));

@@ -26,6 +26,7 @@
 #pragma once
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,7 @@
 
 #include "core/model.h"
 #include "passes/gptq.h"
+#include "passes/quant_refine.h"
 #include "runtime_ref/interpreter.h"
 
 namespace edgepack {
@@ -41,6 +43,12 @@ struct quantize_gptq_options {
   // The weights to quantize and the encoding of each (already in the weight's matrix view).
   std::map<std::string, quant_encoding> weights;
   gptq_options layer;        // damp, block_size, act_order, static_groups, scale_search_steps; encoding is per weight
+  // After GPTQ, refit scales / sweep codes against the layer objective (passes/quant_refine.h);
+  // absent: plain GPTQ. Its damp and threads are taken from `layer` and `threads`.
+  std::optional<quant_refine_options> refine;
+  // Fit each weight to the float model's outputs instead of its own float weight on the quantized
+  // model's inputs (passes/float_targets.h); runs the float model beside it.
+  bool float_targets = false;
   int threads = 0;           // windows run in parallel, Hessian and GPTQ tiles too; results do not depend on it
   // Called after each stage: (stages done, stages in all, a line describing the stage).
   std::function<void(int64_t, int64_t, const std::string&)> progress;

@@ -79,6 +79,7 @@ void register_quantize(CLI::App& app, int& exit_code) {
       ->capture_default_str()
       ->check(CLI::Range(0, 64));
   add_gptq_options(*cmd, args->gptq);
+  add_gptq_quantize_options(*cmd, args->gptq);
   cmd->add_flag("--json", args->json, "Print a JSON summary on stdout");
   add_tokenizer_option(*cmd, args->load);
   cmd->callback([args, &exit_code] { exit_code = report(quantize(*args)); });

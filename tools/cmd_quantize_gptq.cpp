@@ -30,6 +30,16 @@ void add_gptq_options(CLI::App& cmd, gptq_cli_args& args) {
   cmd.add_option("--override", args.overrides, "REGEX=SCHEME: tensors whose name matches use SCHEME (repeatable; the first match wins)");
 }
 
+void add_gptq_quantize_options(CLI::App& cmd, gptq_cli_args& args) {
+  cmd.add_option("--refine", args.refine,
+                 "GPTQ: afterwards refit each group's scale by Hessian-weighted least squares and run N coordinate-descent sweeps "
+                 "over the codes against the layer's calibration error (0 = scales only; default: off)")
+      ->check(CLI::Range(0, 100));
+  cmd.add_flag("--float-targets", args.float_targets,
+               "GPTQ: fit each layer to the float model's outputs (run beside the quantized one) instead of to its own float weight "
+               "on the quantized model's inputs");
+}
+
 Expected<std::vector<scheme_override>> parse_scheme_overrides(const std::vector<std::string>& rules) {
   std::vector<scheme_override> result;
   for (const auto& rule : rules) {
@@ -61,6 +71,8 @@ Status check_calibration_args(const std::string& method, const gptq_cli_args& ar
   const bool any_calib = !args.calib.empty() || !args.calib_windows.empty();
   if (method == "rtn") {
     if (any_calib) return bad_usage("--calib/--calib-windows need --method gptq (rtn uses no calibration data)");
+    if (args.float_targets) return bad_usage("--float-targets needs --method gptq");
+    if (args.refine >= 0) return bad_usage("--refine needs --method gptq (it refines GPTQ's codes against calibration data)");
     return Status::ok_status();
   }
   if (method != "gptq") return bad_usage("--method '" + method + "' is not available (available: rtn, gptq)");
@@ -152,6 +164,8 @@ Expected<gptq_cli_result> run_gptq_on(const model& m, const std::map<std::string
   options.layer.act_order = args.act_order;
   options.layer.static_groups = args.static_groups || args.act_order;
   options.layer.scale_search_steps = scale_search_steps;
+  options.float_targets = args.float_targets;
+  if (args.refine >= 0) options.refine = quant_refine_options{.refit_scales = true, .sweeps = args.refine};
   options.threads = globals().threads;
   std::optional<progress_bar> bar;
   options.progress = [&](int64_t done, int64_t total, const std::string&) {
@@ -168,6 +182,8 @@ Expected<gptq_cli_result> run_gptq_on(const model& m, const std::map<std::string
                  {"block_size", args.block_size},
                  {"act_order", args.act_order},
                  {"static_groups", options.layer.static_groups}};
+  if (args.refine >= 0) out.summary["refine_sweeps"] = args.refine;
+  if (args.float_targets) out.summary["float_targets"] = true;
   info("GPTQ: " + std::to_string(r.stages) + " stages; forward " + std::to_string(r.seconds_forward) + " s, Hessians " +
        std::to_string(r.seconds_hessian) + " s, quantization " + std::to_string(r.seconds_quantize) + " s");
   return out;

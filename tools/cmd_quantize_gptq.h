@@ -27,10 +27,14 @@ struct gptq_cli_args {
   int64_t block_size = 128;
   bool act_order = false;
   bool static_groups = false;
+  bool float_targets = false;  // passes/float_targets.h
+  int refine = -1;            // -1: plain GPTQ; >= 0: scale refit plus this many code sweeps (passes/quant_refine.h)
   std::vector<std::string> overrides;  // REGEX=SCHEME
 };
 
 void add_gptq_options(CLI::App& cmd, gptq_cli_args& args);
+// --refine and --float-targets (quantize only: pruning has no codes to refine).
+void add_gptq_quantize_options(CLI::App& cmd, gptq_cli_args& args);
 
 struct scheme_override {
   std::string pattern;
