@@ -1,6 +1,5 @@
 #include "passes/gptq.h"
 
-#include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -10,15 +9,12 @@
 #include "core/parallel.h"
 #include "core/quant_codes.h"
 #include "passes/gptq_inverse.h"
+#include "passes/lazy_batch.h"
 #include "passes/rtn_quantizer.h"
 
 namespace edgepack {
 
 namespace {
-
-using row_matrix_f = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-using rows_map = Eigen::Map<row_matrix_f, 0, Eigen::OuterStride<>>;
-using const_rows_map = Eigen::Map<const row_matrix_f, 0, Eigen::OuterStride<>>;
 
 // Everything shared by the row tiles (read-only while they run).
 struct gptq_plan {
@@ -39,90 +35,52 @@ struct gptq_outputs {
   std::vector<double> row_error;
 };
 
-// One group's scale and zero point from the RTN quantizer applied to n values.
-void group_params(const gptq_plan& plan, const float* x, int64_t n, uint16_t* scale, uint8_t* zero) {
-  thread_local std::vector<uint8_t> scratch;
-  scratch.resize(static_cast<size_t>(n));
-  quant_encoding single = plan.enc;
-  single.group_size = 0;
-  uint8_t z = static_cast<uint8_t>(plan.enc.implicit_zero());
-  (void)quantize_row_rtn(x, n, single, plan.rtn, scratch.data(), scale, &z);
-  *zero = z;
-}
-
 // GPTQ on rows [r0, r0 + t) of w (original column order, dead columns already zeroed).
 void run_tile(const gptq_plan& plan, const float* w, int64_t r0, int64_t t, gptq_outputs& out) {
-  const int64_t cols = plan.cols, block = plan.block;
+  const int64_t cols = plan.cols;
   const int levels = 1 << plan.enc.bits;
-  row_matrix_f tile(t, cols);  // permuted current weights
+  std::vector<float> tile(static_cast<size_t>(t * cols));  // permuted current weights, row-major [t, cols]
   for (int64_t r = 0; r < t; ++r)
-    for (int64_t k = 0; k < cols; ++k) tile(r, k) = w[(r0 + r) * cols + plan.perm[static_cast<size_t>(k)]];
+    for (int64_t k = 0; k < cols; ++k) tile[static_cast<size_t>(r * cols + k)] = w[(r0 + r) * cols + plan.perm[static_cast<size_t>(k)]];
   if (plan.static_groups) {
     std::vector<uint8_t> scratch(static_cast<size_t>(cols));
+    std::vector<uint8_t> sym_zeros(static_cast<size_t>(plan.groups));
     for (int64_t r = 0; r < t; ++r) {
       const int64_t row = r0 + r;
-      uint8_t* zeros = plan.enc.symmetric ? nullptr : out.zeros.data() + row * plan.groups;
-      std::vector<uint8_t> sym_zeros(static_cast<size_t>(plan.groups));
-      (void)quantize_row_rtn(w + row * cols, cols, plan.enc, plan.rtn, scratch.data(), out.scales.data() + row * plan.groups,
-                             zeros != nullptr ? zeros : sym_zeros.data());
+      uint8_t* zeros = plan.enc.symmetric ? sym_zeros.data() : out.zeros.data() + row * plan.groups;
+      (void)quantize_row_rtn(w + row * cols, cols, plan.enc, plan.rtn, scratch.data(), out.scales.data() + row * plan.groups, zeros);
     }
   }
-  row_matrix_f err(t, block);
-  const const_rows_map u(plan.u.data(), cols, cols, Eigen::OuterStride<>(cols));
-  std::vector<float> current(static_cast<size_t>(plan.group));
-  for (int64_t i1 = 0; i1 < cols; i1 += block) {
-    const int64_t i2 = std::min(cols, i1 + block), nb = i2 - i1;
-    for (int64_t r = 0; r < t; ++r) {
-      const int64_t row = r0 + r;
-      float* x = &tile(r, 0);
-      float* e = &err(r, 0);
-      double loss = 0;
-      float scale = 0, inv = 0;
-      int zero = 0;
-      int64_t active_group = -1;
-      for (int64_t k = i1; k < i2; ++k) {
-        const int64_t column = plan.perm[static_cast<size_t>(k)];
-        const int64_t g = column / plan.group;
-        uint16_t* stored_scale = out.scales.data() + row * plan.groups + g;
-        uint8_t* stored_zero = plan.enc.symmetric ? nullptr : out.zeros.data() + row * plan.groups + g;
-        if (!plan.static_groups && k % plan.group == 0) {
-          // Current values of the group's columns: in-block ones are up to date, later ones still
-          // owe this block's pending update sum_{c < k} e_c U[c, j].
-          const int64_t gend = std::min(cols, k + plan.group);
-          for (int64_t j = k; j < gend; ++j) {
-            float v = x[j];
-            if (j >= i2)
-              for (int64_t c = i1; c < k; ++c) v -= e[c - i1] * u(c, j);
-            current[static_cast<size_t>(j - k)] = v;
-          }
-          uint8_t z = 0;
-          group_params(plan, current.data(), gend - k, stored_scale, &z);
-          if (stored_zero != nullptr) *stored_zero = z;
-        }
-        if (g != active_group) {
-          active_group = g;
-          scale = f16_to_f32(*stored_scale);
-          inv = scale == 0.0f ? 0.0f : 1.0f / scale;
-          zero = stored_zero != nullptr ? *stored_zero : static_cast<int>(plan.enc.implicit_zero());
-        }
-        const float value = x[k];
-        const int q = std::clamp(static_cast<int>(std::nearbyint(value * inv)) + zero, 0, levels - 1);
-        const float dequantized = scale * static_cast<float>(q - zero);
-        const float d = u(k, k);
-        const float e_k = (value - dequantized) / d;
-        loss += static_cast<double>(e_k) * e_k;
-        e[k - i1] = e_k;
-        out.codes[static_cast<size_t>(row * cols + column)] = static_cast<uint8_t>(q);
-        const int64_t rest = i2 - k - 1;
-        if (rest > 0) Eigen::Map<Eigen::VectorXf>(x + k + 1, rest) -= e_k * u.row(k).segment(k + 1, rest).transpose();
+  lazy_batch_sweep sweep(plan.u.data(), cols, plan.block);
+  sweep.run(tile.data(), t, [&](int64_t r, lazy_row& x) {
+    const int64_t row = r0 + r;
+    double loss = 0;
+    float scale = 0, inv = 0;
+    int zero = 0;
+    int64_t active_group = -1;
+    for (int64_t k = x.begin(); k < x.end(); ++k) {
+      const int64_t column = plan.perm[static_cast<size_t>(k)];
+      const int64_t g = column / plan.group;
+      uint16_t* stored_scale = out.scales.data() + row * plan.groups + g;
+      uint8_t* stored_zero = plan.enc.symmetric ? nullptr : out.zeros.data() + row * plan.groups + g;
+      if (!plan.static_groups && k % plan.group == 0) {
+        uint8_t z = 0;
+        pending_group_params(x, k, std::min(plan.group, cols - k), plan.enc, plan.rtn, stored_scale, &z);
+        if (stored_zero != nullptr) *stored_zero = z;
       }
-      out.row_error[static_cast<size_t>(row)] += loss / 2;
+      if (g != active_group) {
+        active_group = g;
+        scale = f16_to_f32(*stored_scale);
+        inv = scale == 0.0f ? 0.0f : 1.0f / scale;
+        zero = stored_zero != nullptr ? *stored_zero : static_cast<int>(plan.enc.implicit_zero());
+      }
+      const int q = std::clamp(static_cast<int>(std::nearbyint(x.value(k) * inv)) + zero, 0, levels - 1);
+      const float e_k = x.settle(k, scale * static_cast<float>(q - zero));
+      loss += static_cast<double>(e_k) * e_k;
+      out.codes[static_cast<size_t>(row * cols + column)] = static_cast<uint8_t>(q);
     }
-    if (i2 < cols) {
-      rows_map rest(&tile(0, i2), t, cols - i2, Eigen::OuterStride<>(cols));
-      rest.noalias() -= err.leftCols(nb) * u.block(i1, i2, nb, cols - i2);
-    }
-  }
+    out.row_error[static_cast<size_t>(row)] += loss / 2;
+  });
 }
 
 }  // namespace

@@ -5,9 +5,10 @@
 // Columns are quantized one at a time (in order, or by decreasing H_ii with act_order); each
 // column's rounding error, scaled by the inverse-Hessian factor (passes/gptq_inverse.h), is pushed
 // onto the columns not yet quantized. Updates are applied lazily: within a block of block_size
-// columns immediately, to the rest of the matrix as one GEMM per block. Rows are independent given
-// U: they are processed in fixed tiles of row_tile rows (one tile per task), so the output is
-// byte-identical at any thread count.
+// columns immediately, to the rest of the matrix as one GEMM per block (passes/lazy_batch.h, shared
+// with SparseGPT; the GEMM runs on the dispatched kernels, same bits on every ISA). Rows are
+// independent given U: they are processed in fixed tiles of row_tile rows (one tile per task), so
+// the output is byte-identical at any thread count.
 //
 // Groups (the project encoding, core/encoding.h): group g holds columns [g*G, (g+1)*G) in the
 // ORIGINAL column order, the tail group is shorter, group_size 0 = one group per row. Scale and

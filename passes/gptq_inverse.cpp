@@ -10,12 +10,15 @@
 #include <vector>
 
 #include "core/parallel.h"
+#include "runtime_ref/gemm_kernels.h"
 
 namespace edgepack {
 
 namespace {
 
-using matrix_d = Eigen::MatrixXd;
+// Row-major, so that the inverse's products read L by rows and only the Cholesky's trailing update
+// has a transposed operand.
+using matrix_d = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 constexpr Eigen::Index block_edge = 128;
 
@@ -35,6 +38,7 @@ void for_each_item(int64_t count, int threads, const Body& body) {
 // is scratch). False when a diagonal block is not positive definite.
 bool blocked_cholesky(matrix_d& a, int threads) {
   const Eigen::Index n = a.rows(), blocks = (n + block_edge - 1) / block_edge;
+  double* data = a.data();  // (r, c) at data[r * n + c]
   std::vector<std::pair<Eigen::Index, Eigen::Index>> tiles;
   for (Eigen::Index k = 0; k < blocks; ++k) {
     const Eigen::Index k0 = k * block_edge, kn = std::min(block_edge, n - k0);
@@ -50,30 +54,50 @@ bool blocked_cholesky(matrix_d& a, int threads) {
       const Eigen::Index i0 = (k + 1 + w) * block_edge, in = std::min(block_edge, n - i0);
       a.block(k0, k0, kn, kn).triangularView<Eigen::Lower>().transpose().solveInPlace<Eigen::OnTheRight>(a.block(i0, k0, in, kn));
     });
-    // Trailing update: A[i, j] -= A[i, k] A[j, k]^T for k < j <= i, one tile per item.
+    // Trailing update A[i, j] -= A[i, k] A[j, k]^T for k < j <= i, one tile per item, on the
+    // dispatched GEMM kernels (A[j, k]^T is a strided view of A).
     tiles.clear();
     for (Eigen::Index i = k + 1; i < blocks; ++i)
       for (Eigen::Index j = k + 1; j <= i; ++j) tiles.emplace_back(i, j);
     for_each_item(static_cast<int64_t>(tiles.size()), threads, [&](int64_t w) {
       const auto [i, j] = tiles[static_cast<size_t>(w)];
       const Eigen::Index i0 = i * block_edge, in = std::min(block_edge, n - i0), j0 = j * block_edge, jn = std::min(block_edge, n - j0);
-      a.block(i0, j0, in, jn).noalias() -= a.block(i0, k0, in, kn) * a.block(j0, k0, jn, kn).transpose();
+      gemm_f64(in, jn, kn, gemm_view_f64{data + i0 * n + k0, n, 1}, gemm_view_f64{data + j0 * n + k0, 1, n}, data + i0 * n + j0, n,
+               gemm_update::subtract);
     });
   }
   return true;
 }
 
 // U = J L^-1 J as row-major f32 (U[i, j] = L^-1[n-1-i, n-1-j], j >= i), one block column of L^-1
-// per item (X = L[j0:, j0:]^-1 E, E the identity's columns j0 .. j0 + jn). False if not finite.
+// per item: with D_p = L_pp^-1 (the diagonal blocks' inverses, Eigen triangular solves), block
+// column w of X = L^-1 is X_w = D_w and X_p = -D_p (L[p, w..p) X[w..p)) for p > w, both products
+// on the dispatched GEMM kernels. False if not finite.
 bool inverse_upper(const matrix_d& l, int threads, std::vector<float>& upper) {
   const Eigen::Index n = l.rows(), blocks = (n + block_edge - 1) / block_edge;
+  const double* data = l.data();
+  using row_matrix_d = matrix_d;
+  std::vector<row_matrix_d> diagonal_inverse(static_cast<size_t>(blocks));
+  for_each_item(blocks, threads, [&](int64_t p) {
+    const Eigen::Index p0 = p * block_edge, pn = std::min(block_edge, n - p0);
+    row_matrix_d d = row_matrix_d::Identity(pn, pn);
+    l.block(p0, p0, pn, pn).triangularView<Eigen::Lower>().solveInPlace(d);
+    diagonal_inverse[static_cast<size_t>(p)] = std::move(d);
+  });
   upper.assign(static_cast<size_t>(n * n), 0.0f);
   std::atomic<bool> finite{true};
   for_each_item(blocks, threads, [&](int64_t w) {
     const Eigen::Index j0 = w * block_edge, jn = std::min(block_edge, n - j0), m = n - j0;
-    matrix_d x = matrix_d::Zero(m, jn);
-    x.topRows(jn).setIdentity();
-    l.bottomRightCorner(m, m).triangularView<Eigen::Lower>().solveInPlace(x);
+    row_matrix_d x = row_matrix_d::Zero(m, jn);  // rows j0 .. n of block column w
+    x.topRows(jn) = diagonal_inverse[static_cast<size_t>(w)];
+    std::vector<double> t;
+    for (Eigen::Index p = w + 1; p < blocks; ++p) {
+      const Eigen::Index p0 = p * block_edge, pn = std::min(block_edge, n - p0);
+      t.assign(static_cast<size_t>(pn * jn), 0.0);
+      gemm_f64(pn, jn, p0 - j0, gemm_view_f64{data + p0 * n + j0, n, 1}, gemm_view_f64{x.data(), jn, 1}, t.data(), jn);
+      gemm_f64(pn, jn, pn, gemm_view_f64{diagonal_inverse[static_cast<size_t>(p)].data(), pn, 1}, gemm_view_f64{t.data(), jn, 1},
+               x.data() + (p0 - j0) * jn, jn, gemm_update::subtract);
+    }
     bool ok = true;
     for (Eigen::Index c = 0; c < jn; ++c)
       for (Eigen::Index r = c; r < m; ++r) {
@@ -112,9 +136,9 @@ Expected<inverse_factor> damped_inverse_factor(std::span<const double> h, int64_
   matrix_d a = matrix_d::Zero(n, n);
   for (;;) {
     const double lambda = fraction * mean_diag;
-    // a = J (H + lambda I) J, lower triangle only (column-major: fill column by column).
-    for (int64_t j = 0; j < n; ++j)
-      for (int64_t i = j; i < n; ++i) a(i, j) = h[static_cast<size_t>((n - 1 - i) * n + (n - 1 - j))];
+    // a = J (H + lambda I) J, lower triangle only.
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t j = 0; j <= i; ++j) a(i, j) = h[static_cast<size_t>((n - 1 - i) * n + (n - 1 - j))];
     for (int64_t i = 0; i < n; ++i) a(i, i) += lambda;
     const double pivot_floor = 1e-12 * (max_diag + lambda);
     std::string problem;

@@ -3,11 +3,13 @@
 //
 // Computed in double without forming H^-1: with J the index reversal, factor J H J = L L^T; then
 // H^-1 = J L^-T L^-1 J, so U = J L^-1 J. Both steps work on blocks of 128 columns: a right-looking
-// blocked Cholesky (Eigen LLT on each diagonal block, then the panel's triangular solves and the
-// trailing update's tile GEMMs run on `threads`), and L^-1 one block column at a time (a triangular
-// solve per block column, independent, run on `threads`, largest first). 2n^3/3 flops in all. Every
-// block is computed by the same Eigen call on the same shapes whichever thread runs it, so the
-// factor is byte-identical at any thread count.
+// blocked Cholesky (Eigen LLT on each diagonal block, Eigen triangular solves for the panel, the
+// trailing update's tile GEMMs on the dispatched f64 kernels of runtime_ref/gemm_kernels.h), and
+// L^-1 one block column at a time from the diagonal blocks' inverses (independent block columns,
+// largest first; their products on the same kernels). 2n^3/3 flops in all, nearly all of them in
+// the GEMM kernels, run on `threads`. Every block is computed by the same call on the same shapes
+// whichever thread runs it, and the GEMM kernels give the same bits on every ISA (one FMA chain per
+// element), so the factor is byte-identical at any thread count and on AVX-512, AVX2 or neither.
 //
 // Escalation: if the factorisation fails, a pivot is numerically zero (L_ii^2 < 1e-12 * max diag,
 // i.e. below double rounding noise) or the result is not finite, the damping fraction is multiplied

@@ -1,6 +1,5 @@
 #include "passes/sparsegpt.h"
 
-#include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -9,15 +8,12 @@
 #include "core/parallel.h"
 #include "core/quant_codes.h"
 #include "passes/gptq_inverse.h"
+#include "passes/lazy_batch.h"
 #include "passes/rtn_quantizer.h"
 
 namespace edgepack {
 
 namespace {
-
-using row_matrix_f = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-using rows_map = Eigen::Map<row_matrix_f, 0, Eigen::OuterStride<>>;
-using const_rows_map = Eigen::Map<const row_matrix_f, 0, Eigen::OuterStride<>>;
 
 struct plan {
   int64_t rows = 0, cols = 0, block = 128;
@@ -38,85 +34,62 @@ struct outputs {
   std::vector<double> row_error;
 };
 
+// OBS saliency of column c of the current row: w_c^2 / U_cc^2.
+float saliency(const lazy_row& x, int64_t c) { return x.value(c) * x.value(c) / (x.diagonal(c) * x.diagonal(c)); }
+
 void run_tile(const plan& p, const float* w, int64_t r0, int64_t t, outputs& out) {
-  const int64_t cols = p.cols, block = p.block;
+  const int64_t cols = p.cols;
   const int levels = 1 << p.enc.bits;
-  row_matrix_f tile = Eigen::Map<const row_matrix_f>(w + r0 * cols, t, cols);
-  row_matrix_f err(t, block);
-  const const_rows_map u(p.u.data(), cols, cols, Eigen::OuterStride<>(cols));
-  std::vector<float> score(static_cast<size_t>(std::max(block, p.pattern.m)));
-  std::vector<float> current(static_cast<size_t>(p.group));
-  for (int64_t i1 = 0; i1 < cols; i1 += block) {
-    const int64_t i2 = std::min(cols, i1 + block), nb = i2 - i1;
-    for (int64_t r = 0; r < t; ++r) {
-      const int64_t row = r0 + r;
-      float* x = &tile(r, 0);
-      float* e = &err(r, 0);
-      uint8_t* mask = out.mask.data() + row * cols;
-      if (p.pattern.kind == sparsity_kind::unstructured) {
-        for (int64_t c = i1; c < i2; ++c) score[static_cast<size_t>(c - i1)] = x[c] * x[c] / (u(c, c) * u(c, c));
-        prune_lowest(score.data(), nb, pruned_count(p.pattern.fraction, i2) - pruned_count(p.pattern.fraction, i1), mask + i1);
-      }
-      double loss = 0;
-      float scale = 0, inv = 0;
-      int zero = 0;
-      for (int64_t k = i1; k < i2; ++k) {
-        if (p.pattern.kind == sparsity_kind::n_of_m && k % p.pattern.m == 0) {
-          const int64_t width = std::min(p.pattern.m, cols - k);
-          for (int64_t c = k; c < k + width; ++c) score[static_cast<size_t>(c - k)] = x[c] * x[c] / (u(c, c) * u(c, c));
-          prune_lowest(score.data(), width, width - kept_in_group(p.pattern, width), mask + k);
-        }
-        if (p.quantize && (k % p.group == 0 || k == i1)) {
-          const int64_t g = k / p.group;
-          uint16_t* stored_scale = out.scales.data() + row * p.groups + g;
-          uint8_t* stored_zero = p.enc.symmetric ? nullptr : out.zeros.data() + row * p.groups + g;
-          if (k % p.group == 0) {
-            // Current values of the group: columns past this block still owe its pending update.
-            const int64_t gend = std::min(cols, k + p.group);
-            for (int64_t j = k; j < gend; ++j) {
-              float v = x[j];
-              if (j >= i2)
-                for (int64_t c = i1; c < k; ++c) v -= e[c - i1] * u(c, j);
-              current[static_cast<size_t>(j - k)] = v;
-            }
-            thread_local std::vector<uint8_t> scratch;
-            scratch.resize(static_cast<size_t>(gend - k));
-            quant_encoding single = p.enc;
-            single.group_size = 0;
-            uint8_t z = static_cast<uint8_t>(p.enc.implicit_zero());
-            (void)quantize_row_rtn(current.data(), gend - k, single, p.rtn, scratch.data(), stored_scale, &z);
-            if (stored_zero != nullptr) *stored_zero = z;
-          }
-          scale = f16_to_f32(*stored_scale);
-          inv = scale == 0.0f ? 0.0f : 1.0f / scale;
-          zero = stored_zero != nullptr ? *stored_zero : static_cast<int>(p.enc.implicit_zero());
-        }
-        const float value = x[k];
-        float kept = 0.0f;
-        int q = zero;
-        if (mask[k] != 0) {
-          if (p.quantize) {
-            q = std::clamp(static_cast<int>(std::nearbyint(value * inv)) + zero, 0, levels - 1);
-            kept = scale * static_cast<float>(q - zero);
-          } else {
-            kept = value;
-          }
-        }
-        if (p.quantize) out.codes[static_cast<size_t>(row * cols + k)] = static_cast<uint8_t>(q);
-        out.values[static_cast<size_t>(row * cols + k)] = kept;
-        const float e_k = (value - kept) / u(k, k);
-        loss += static_cast<double>(e_k) * e_k;
-        e[k - i1] = e_k;
-        const int64_t rest = i2 - k - 1;
-        if (rest > 0 && e_k != 0.0f) Eigen::Map<Eigen::VectorXf>(x + k + 1, rest) -= e_k * u.row(k).segment(k + 1, rest).transpose();
-      }
-      out.row_error[static_cast<size_t>(row)] += loss / 2;
+  std::vector<float> tile(w + r0 * cols, w + (r0 + t) * cols);  // current weights, row-major [t, cols]
+  std::vector<float> score(static_cast<size_t>(std::max(p.block, p.pattern.m)));
+  lazy_batch_sweep sweep(p.u.data(), cols, p.block);
+  sweep.run(tile.data(), t, [&](int64_t r, lazy_row& x) {
+    const int64_t row = r0 + r, i1 = x.begin(), i2 = x.end();
+    uint8_t* mask = out.mask.data() + row * cols;
+    if (p.pattern.kind == sparsity_kind::unstructured) {
+      for (int64_t c = i1; c < i2; ++c) score[static_cast<size_t>(c - i1)] = saliency(x, c);
+      prune_lowest(score.data(), i2 - i1, pruned_count(p.pattern.fraction, i2) - pruned_count(p.pattern.fraction, i1), mask + i1);
     }
-    if (i2 < cols) {
-      rows_map rest(&tile(0, i2), t, cols - i2, Eigen::OuterStride<>(cols));
-      rest.noalias() -= err.leftCols(nb) * u.block(i1, i2, nb, cols - i2);
+    double loss = 0;
+    float scale = 0, inv = 0;
+    int zero = 0;
+    for (int64_t k = i1; k < i2; ++k) {
+      if (p.pattern.kind == sparsity_kind::n_of_m && k % p.pattern.m == 0) {
+        const int64_t width = std::min(p.pattern.m, cols - k);
+        for (int64_t c = k; c < k + width; ++c) score[static_cast<size_t>(c - k)] = saliency(x, c);
+        prune_lowest(score.data(), width, width - kept_in_group(p.pattern, width), mask + k);
+      }
+      if (p.quantize && (k % p.group == 0 || k == i1)) {
+        const int64_t g = k / p.group;
+        uint16_t* stored_scale = out.scales.data() + row * p.groups + g;
+        uint8_t* stored_zero = p.enc.symmetric ? nullptr : out.zeros.data() + row * p.groups + g;
+        if (k % p.group == 0) {
+          uint8_t z = 0;
+          pending_group_params(x, k, std::min(p.group, cols - k), p.enc, p.rtn, stored_scale, &z);
+          if (stored_zero != nullptr) *stored_zero = z;
+        }
+        scale = f16_to_f32(*stored_scale);
+        inv = scale == 0.0f ? 0.0f : 1.0f / scale;
+        zero = stored_zero != nullptr ? *stored_zero : static_cast<int>(p.enc.implicit_zero());
+      }
+      const float value = x.value(k);
+      float kept = 0.0f;
+      int q = zero;
+      if (mask[k] != 0) {
+        if (p.quantize) {
+          q = std::clamp(static_cast<int>(std::nearbyint(value * inv)) + zero, 0, levels - 1);
+          kept = scale * static_cast<float>(q - zero);
+        } else {
+          kept = value;
+        }
+      }
+      if (p.quantize) out.codes[static_cast<size_t>(row * cols + k)] = static_cast<uint8_t>(q);
+      out.values[static_cast<size_t>(row * cols + k)] = kept;
+      const float e_k = x.settle(k, kept);
+      loss += static_cast<double>(e_k) * e_k;
     }
-  }
+    out.row_error[static_cast<size_t>(row)] += loss / 2;
+  });
 }
 
 }  // namespace

@@ -5,9 +5,9 @@
 //
 // Same machinery as GPTQ (passes/gptq.h): the damped inverse-Hessian factor U, U^T U = (H + lambda I)^-1
 // (passes/gptq_inverse.h, escalation included), columns processed in order in lazy blocks of
-// block_size columns, each column's error (w - w_hat) / U_cc pushed onto the later columns; rows are
-// independent given U and run in fixed tiles of row_tile rows, so results are byte-identical at any
-// thread count.
+// block_size columns (the sweep of passes/lazy_batch.h, shared with GPTQ), each column's error
+// (w - w_hat) / U_cc pushed onto the later columns; rows are independent given U and run in fixed
+// tiles of row_tile rows, so results are byte-identical at any thread count.
 //
 // Mask (chosen adaptively, on the CURRENT weights, i.e. with the error of earlier columns applied):
 // * unstructured: when a block [i1, i2) starts, each row prunes the

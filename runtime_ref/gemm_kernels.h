@@ -1,11 +1,14 @@
-// Packed, register-blocked f32 GEMM C[M, N] = A[M, K] · B[K, N] for the runtime's dense products
-// (MatMul, Gemm, Conv im2col, ConvTranspose via blocked_product), with an AVX-512F variant, an
-// AVX2+FMA variant and a portable one, chosen at run time by CPUID (core/cpu_features). The project
-// builds for baseline x86-64, so the SIMD variants are compiled with target attributes, never assumed.
+// Packed, register-blocked f32 (and f64) GEMM C[M, N] = A[M, K] · B[K, N] for the runtime's dense
+// products (MatMul, Gemm, Conv im2col, ConvTranspose via blocked_product) and for GPTQ / SparseGPT
+// (lazy-batch updates, passes/lazy_batch.h; inverse factor, passes/gptq_inverse.h), with an
+// AVX-512F variant, an AVX2+FMA variant and a portable one, chosen at run time by CPUID
+// (core/cpu_features). The project builds for baseline x86-64, so the SIMD variants are compiled
+// with target attributes, never assumed.
 //
 // Determinism across ISAs, blockings and thread counts: the kernels vectorise over output elements
 // only. Every C[i, j] = sum_k A[i, k] B[k, j] is one chain of fused multiply-adds over k = 0, 1, ...
-// in order, starting from +0 (std::fma in the portable variant, vfmadd in the others). Register
+// in order, starting from +0 (std::fma in the portable variant, vfmadd in the others; C's old
+// value for gemm_update::add / subtract). Register
 // blocking, packing, k-blocking (the chain's value is stored to C and reloaded exactly), row/column
 // splitting and the thread that runs a block change nothing, so every variant, and any split of the
 // columns of C, gives the same bits. The price: a CPU without hardware FMA (x86-64 before Haswell /
@@ -26,23 +29,43 @@ gemm_isa resolve_gemm_isa(gemm_isa requested);
 // resolve_gemm_isa(automatic), computed once.
 gemm_isa default_gemm_isa();
 
-// A strided f32 matrix view: element (r, c) is data[r * row_stride + c * col_stride]. Covers
+// A strided matrix view: element (r, c) is data[r * row_stride + c * col_stride]. Covers
 // row-major, column-major (transposed) and sliced operands.
-struct gemm_view {
-  const float* data = nullptr;
+template <class T>
+struct basic_gemm_view {
+  const T* data = nullptr;
   int64_t row_stride = 0, col_stride = 1;
 };
+using gemm_view = basic_gemm_view<float>;
+using gemm_view_f64 = basic_gemm_view<double>;
+
+// How the product meets C's old contents. overwrite: C = A·B, every chain starts from +0. add /
+// subtract: C = C ± A·B, every chain starts from C's old value and runs fma(±A[i, k], B[k, j], acc)
+// for k up (A's entries are negated exactly when packed), so a product split along k into several
+// calls in k order gives the same bits as one call, and as a loop of rank-1 std::fma updates.
+enum class gemm_update { overwrite, add, subtract };
 
 // Per-thread packed panels, reused from call to call.
-struct gemm_workspace {
-  std::vector<float> a, b;
+template <class T>
+struct basic_gemm_workspace {
+  std::vector<T> a, b;
 };
+using gemm_workspace = basic_gemm_workspace<float>;
+using gemm_workspace_f64 = basic_gemm_workspace<double>;
 
-// C[i, j] = sum_{k < K} A[i, k] B[k, j] for i < m, j < n (C overwritten; row stride ldc, column
-// stride 1; K = 0 gives zeros). C must not alias A or B. `isa` must be resolved (not automatic).
-void gemm_f32(gemm_isa isa, int64_t m, int64_t n, int64_t k, gemm_view a, gemm_view b, float* c, int64_t ldc, gemm_workspace& ws);
+// C[i, j] (=, +=, -=) sum_{k < K} A[i, k] B[k, j] for i < m, j < n (row stride ldc, column stride 1;
+// K = 0 gives zeros for overwrite and leaves C alone otherwise). C must not alias A or B. `isa`
+// must be resolved (not automatic).
+void gemm_f32(gemm_isa isa, int64_t m, int64_t n, int64_t k, gemm_view a, gemm_view b, float* c, int64_t ldc, gemm_workspace& ws,
+              gemm_update update = gemm_update::overwrite);
 
 // Same with the default ISA and a thread-local workspace.
-void gemm_f32(int64_t m, int64_t n, int64_t k, gemm_view a, gemm_view b, float* c, int64_t ldc);
+void gemm_f32(int64_t m, int64_t n, int64_t k, gemm_view a, gemm_view b, float* c, int64_t ldc, gemm_update update = gemm_update::overwrite);
+
+// The same kernels on doubles (half the lanes per vector; same chain rule, so the same bits on
+// every ISA). For the inverse-Hessian factor of GPTQ and SparseGPT (passes/gptq_inverse.h).
+void gemm_f64(gemm_isa isa, int64_t m, int64_t n, int64_t k, gemm_view_f64 a, gemm_view_f64 b, double* c, int64_t ldc, gemm_workspace_f64& ws,
+              gemm_update update = gemm_update::overwrite);
+void gemm_f64(int64_t m, int64_t n, int64_t k, gemm_view_f64 a, gemm_view_f64 b, double* c, int64_t ldc, gemm_update update = gemm_update::overwrite);
 
 }  // namespace edgepack

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <type_traits>
 #include <vector>
 
 namespace edgepack::testing {
@@ -121,6 +122,80 @@ TEST(GemmKernels, ZeroDepthGivesZeros) {
   for (const gemm_isa isa : available_isas()) {
     gemm_f32(isa, 3, 4, 0, {nullptr, 0, 1}, {nullptr, 4, 1}, c.data(), 4, ws);
     for (float x : c) EXPECT_EQ(x, 0.0f);
+  }
+}
+
+// C -= A·B and C += A·B: every element is the chain acc = C; acc = fma(±a_k, b_k, acc) for k up,
+// i.e. exactly a loop of rank-1 std::fma updates, on every ISA and across the k-block edge (256).
+template <class T>
+void check_updates(int64_t m, int64_t n, int64_t k, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<T> dist(-1, 1);
+  std::vector<T> a(static_cast<size_t>(m * k)), b(static_cast<size_t>(k * n)), c0(static_cast<size_t>(m * n));
+  for (T& x : a) x = dist(rng);
+  for (T& x : b) x = dist(rng);
+  for (T& x : c0) x = dist(rng);
+  for (const gemm_update update : {gemm_update::add, gemm_update::subtract}) {
+    std::vector<T> expected = c0;
+    const T sign = update == gemm_update::subtract ? T(-1) : T(1);
+    for (int64_t kk = 0; kk < k; ++kk)
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = 0; j < n; ++j)
+          expected[static_cast<size_t>(i * n + j)] =
+              std::fma(sign * a[static_cast<size_t>(i * k + kk)], b[static_cast<size_t>(kk * n + j)], expected[static_cast<size_t>(i * n + j)]);
+    for (const gemm_isa isa : available_isas()) {
+      std::vector<T> c = c0;
+      basic_gemm_workspace<T> ws;
+      const basic_gemm_view<T> va{a.data(), k, 1}, vb{b.data(), n, 1};
+      if constexpr (std::is_same_v<T, float>) {
+        gemm_f32(isa, m, n, k, va, vb, c.data(), n, ws, update);
+      } else {
+        gemm_f64(isa, m, n, k, va, vb, c.data(), n, ws, update);
+      }
+      EXPECT_EQ(std::memcmp(c.data(), expected.data(), sizeof(T) * c.size()), 0)
+          << gemm_isa_name(isa) << " " << m << "x" << n << "x" << k << (update == gemm_update::add ? " add" : " subtract");
+    }
+  }
+}
+
+TEST(GemmKernels, AddAndSubtractAreRankOneFmaLoops) {
+  unsigned seed = 40;
+  for (const auto& [m, n, k] : {std::array<int64_t, 3>{1, 1, 1}, {13, 33, 7}, {29, 70, 301}, {130, 45, 128}}) {
+    check_updates<float>(m, n, k, seed++);
+    check_updates<double>(m, n, k, seed++);
+  }
+}
+
+TEST(GemmKernels, DoubleVariantsBitIdenticalToPortableAndNearExact) {
+  unsigned seed = 70;
+  for (const auto& [m, n, k] : {std::array<int64_t, 3>{7, 33, 173}, {173, 7, 600}, {300, 65, 257}}) {
+    std::mt19937 rng(seed++);
+    std::uniform_real_distribution<double> dist(-1, 1);
+    std::vector<double> a(static_cast<size_t>(m * k)), b(static_cast<size_t>(k * n));
+    for (double& x : a) x = dist(rng);
+    for (double& x : b) x = dist(rng);
+    // A given transposed (column-major), as the inverse factor's Cholesky passes it.
+    std::vector<double> at(a.size());
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t kk = 0; kk < k; ++kk) at[static_cast<size_t>(kk * m + i)] = a[static_cast<size_t>(i * k + kk)];
+    std::vector<double> ref(static_cast<size_t>(m * n));
+    gemm_workspace_f64 ws;
+    gemm_f64(gemm_isa::portable, m, n, k, {a.data(), k, 1}, {b.data(), n, 1}, ref.data(), n, ws);
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        long double exact = 0, magnitude = 0;
+        for (int64_t kk = 0; kk < k; ++kk) {
+          const long double term = static_cast<long double>(a[static_cast<size_t>(i * k + kk)]) * b[static_cast<size_t>(kk * n + j)];
+          exact += term;
+          magnitude += std::fabs(term);
+        }
+        ASSERT_LE(std::fabs(static_cast<long double>(ref[static_cast<size_t>(i * n + j)]) - exact), 1.2 * k * std::ldexp(1.0, -53) * magnitude);
+      }
+    for (const gemm_isa isa : available_isas()) {
+      std::vector<double> c(ref.size(), 5.0);
+      gemm_f64(isa, m, n, k, {at.data(), 1, m}, {b.data(), n, 1}, c.data(), n, ws);
+      EXPECT_EQ(std::memcmp(c.data(), ref.data(), sizeof(double) * c.size()), 0) << gemm_isa_name(isa) << " " << m << "x" << n << "x" << k;
+    }
   }
 }
 
