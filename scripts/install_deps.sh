@@ -5,7 +5,8 @@
 set -euo pipefail
 packages=(cmake ninja-build g++ clang libclang-rt-14-dev pkg-config
           libonnx-dev libprotobuf-dev protobuf-compiler libeigen3-dev libcli11-dev
-          nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev libonnx-testdata)
+          nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev libonnx-testdata
+          zlib1g-dev chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
