@@ -1,11 +1,15 @@
 #include "runtime_ref/sparse_linear.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <vector>
 
 #include "core/half_convert.h"
 #include "core/quant_codes.h"
+#include "core/sparsity.h"
 #include "runtime_ref/kernel_threads.h"
+#include "runtime_ref/sparse_linear_plan.h"
 
 namespace edgepack {
 
@@ -14,94 +18,178 @@ bool sparse_linear_supported(const tensor& w) {
          (w.is_quantized() || w.type == dtype::f32);
 }
 
-namespace {
+namespace sparse_linear_detail {
 
-// 4-bit codes of stored values [k, k + count) into `out` (the stream is nibble-aligned at even k).
-inline void unpack_codes(const std::byte* data, int bits, uint64_t k, int64_t count, float* out, int zero) {
-  const auto* bytes = reinterpret_cast<const uint8_t*>(data);
-  if (bits == 4) {
-    for (int64_t j = 0; j < count; ++j, ++k) out[j] = static_cast<float>(((bytes[k >> 1] >> ((k & 1) * 4)) & 15) - zero);
-    return;
+plan make_plan(const tensor& w) {
+  plan p;
+  p.w = &w;
+  p.rows = w.shape[0];
+  p.cols = w.shape[1];
+  p.quantized = w.is_quantized();
+  p.layout = w.sparsity.layout;
+  if (p.quantized) {
+    p.bits = w.quant.bits;
+    p.groups = w.quant.groups_per_row(p.cols);
+    p.group = w.quant.effective_group(p.cols);
+    p.symmetric = w.quant.symmetric;
+    p.implicit_zero = static_cast<int>(w.quant.implicit_zero());
   }
-  for (int64_t j = 0; j < count; ++j, ++k) out[j] = static_cast<float>(read_code(data, bits, k) - zero);
+  if (p.layout != sparsity_layout::n_of_m) return p;
+  p.n = w.sparsity.n;
+  p.m = w.sparsity.m;
+  p.index_bits = w.sparsity.index_bits();
+  p.per_row = w.sparsity.kept_per_row(p.cols);
+  if (!p.quantized || packed_code_bits(p.bits) > 4 || (p.m != 2 && p.m != 4 && p.m != 8)) return p;
+  // The most whole N:M groups (at most 16 stored values) that never straddle a quantization group.
+  for (int g = 16 / p.n; g >= 1; --g)
+    if (p.groups == 1 || p.group % (int64_t{g} * p.m) == 0) {
+      p.window_groups = g;
+      break;
+    }
+  p.simd = p.window_groups > 0;
+  p.window_slots = p.window_groups * p.n;
+  p.window_cols = int64_t{p.window_groups} * p.m;
+  return p;
 }
 
-}  // namespace
+int64_t simd_windows(const plan& p, int64_t last_row) {
+  if (!p.simd) return 0;
+  int64_t windows = p.cols / p.window_cols;
+  const int64_t k0 = last_row * p.per_row;
+  const int64_t last_half = (p.window_slots - 1) / 8 * 8;
+  auto fits = [&](int64_t t) {
+    const int64_t slot = k0 + t * p.window_slots + last_half;
+    return static_cast<uint64_t>((slot * p.bits) >> 3) + 8 <= p.w->data.size &&
+           static_cast<uint64_t>((slot * p.index_bits) >> 3) + 8 <= p.w->indices.size;
+  };
+  while (windows > 0 && !fits(windows - 1)) --windows;
+  return windows;
+}
 
-void sparse_linear(const tensor& w, const float* x, int64_t batch, float* y) {
-  const int64_t rows = w.shape[0], cols = w.shape[1];
-  const sparse_encoding& s = w.sparsity;
-  const bool quantized = w.is_quantized();
-  const quant_encoding& q = w.quant;
-  const int64_t groups = quantized ? q.groups_per_row(cols) : 1, group = quantized ? q.effective_group(cols) : cols;
-  const auto* scales = reinterpret_cast<const uint16_t*>(w.scales.data);
-  const int64_t per_row = s.layout == sparsity_layout::n_of_m ? s.kept_per_row(cols) : 0;
-  const int index_bits = s.layout == sparsity_layout::n_of_m ? s.index_bits() : 0;
-  const bool worth_threads = rows * cols * batch / 2 >= gemm_parallel_min_work;
-  parallel_for(rows, worth_threads ? kernel_threads() : 1, [&](int64_t begin, int64_t end) {
-    std::vector<float> value;  // the row's stored values, (code - zero) when quantized
-    std::vector<int32_t> column;
-    std::vector<int32_t> group_end;  // per quantization group: end of its stored values
-    for (int64_t r = begin; r < end; ++r) {
-      // 1. Decode the row's metadata once: columns and values of its stored entries.
-      uint64_t k0 = 0;
-      int64_t count = 0;
-      column.clear();
-      if (s.layout == sparsity_layout::n_of_m) {
-        k0 = static_cast<uint64_t>(r * per_row);
-        count = per_row;
-        const auto* idx = reinterpret_cast<const uint8_t*>(w.indices.data);
-        uint64_t k = k0;
-        for (int64_t g0 = 0; g0 < cols; g0 += s.m) {
-          const int64_t kept = s.kept_in_group(std::min<int64_t>(s.m, cols - g0));
-          for (int64_t j = 0; j < kept; ++j, ++k) {
-            const int32_t local = index_bits == 2 ? (idx[k >> 2] >> ((k & 3) * 2)) & 3 : static_cast<int32_t>(read_bit_field(w.indices.data, index_bits, k));
-            column.push_back(static_cast<int32_t>(g0) + local);
-          }
-        }
-      } else {
-        uint32_t first = 0, last = 0;
-        std::memcpy(&first, w.row_offsets.data + 4 * r, 4);
-        std::memcpy(&last, w.row_offsets.data + 4 * (r + 1), 4);
-        k0 = first;
-        count = last - first;
-        const auto* mask = reinterpret_cast<const uint8_t*>(w.mask.data);
-        const uint64_t base = static_cast<uint64_t>(r * cols);
-        for (int64_t c = 0; c < cols; ++c)
-          if ((mask[(base + c) >> 3] >> ((base + c) & 7)) & 1) column.push_back(static_cast<int32_t>(c));
+void group_tables(const plan& p, int64_t r0, int lanes, std::vector<float>& scale, std::vector<int32_t>& zero) {
+  const auto* scales = reinterpret_cast<const uint16_t*>(p.w->scales.data);
+  const size_t count = static_cast<size_t>(p.groups * lanes);
+  scale.resize(count + static_cast<size_t>(p.groups));  // the tail holds one row's conversion
+  zero.resize(count);
+  float* row = scale.data() + count;
+  for (int l = 0; l < lanes; ++l) {
+    const int64_t first = (r0 + l) * p.groups;
+    f16_to_f32_bulk(scales + first, row, static_cast<size_t>(p.groups));
+    for (int64_t g = 0; g < p.groups; ++g) {
+      scale[static_cast<size_t>(g * lanes + l)] = row[g];
+      zero[static_cast<size_t>(g * lanes + l)] = p.symmetric ? p.implicit_zero : read_code(p.w->zeros.data, p.bits, static_cast<uint64_t>(first + g));
+    }
+  }
+}
+
+void row_chain(const plan& p, int64_t r, int64_t col_begin, const float* x, int64_t batch, float* acc, int64_t acc_stride, scratch& s) {
+  const tensor& w = *p.w;
+  // 1. The row's stored entries from col_begin on: columns, and the first stored value's index.
+  s.column.clear();
+  uint64_t k0 = 0;
+  if (p.layout == sparsity_layout::n_of_m) {
+    const int64_t first_group = col_begin / p.m;
+    k0 = static_cast<uint64_t>(r * p.per_row + first_group * p.n);
+    uint64_t k = k0;
+    const auto* idx = reinterpret_cast<const uint8_t*>(w.indices.data);
+    for (int64_t g0 = first_group * p.m; g0 < p.cols; g0 += p.m) {
+      const int64_t kept = w.sparsity.kept_in_group(std::min<int64_t>(p.m, p.cols - g0));
+      for (int64_t j = 0; j < kept; ++j, ++k) {
+        const uint32_t local = p.index_bits == 2 ? (idx[k >> 2] >> ((k & 3) * 2)) & 3 : read_bit_field(w.indices.data, p.index_bits, k);
+        s.column.push_back(static_cast<int32_t>(g0 + local));
       }
-      value.resize(static_cast<size_t>(count));
-      group_end.assign(static_cast<size_t>(groups), 0);
-      if (quantized) {
-        // Stored values are in column order, so each quantization group is one contiguous run.
-        int64_t j = 0;
-        for (int64_t g = 0; g < groups; ++g) {
-          const int64_t j0 = j;
-          while (j < count && column[static_cast<size_t>(j)] < (g + 1) * group) ++j;
-          const uint64_t gi = static_cast<uint64_t>(r * groups + g);
-          const int zero = q.symmetric ? static_cast<int>(q.implicit_zero()) : read_code(w.zeros.data, q.bits, gi);
-          unpack_codes(w.data.data, q.bits, k0 + static_cast<uint64_t>(j0), j - j0, value.data() + j0, zero);
-          group_end[static_cast<size_t>(g)] = static_cast<int32_t>(j);
-        }
-      } else {
-        if (count > 0) std::memcpy(value.data(), w.data.data + 4 * k0, static_cast<size_t>(count) * 4);  // empty row: value may be null
-        group_end[0] = static_cast<int32_t>(count);
+    }
+  } else {  // bitmask: col_begin is 0
+    uint32_t first = 0;
+    std::memcpy(&first, w.row_offsets.data + 4 * r, 4);
+    k0 = first;
+    const auto* mask = reinterpret_cast<const uint8_t*>(w.mask.data);
+    const uint64_t base = static_cast<uint64_t>(r * p.cols);
+    for (int64_t c = 0; c < p.cols; ++c)
+      if ((mask[(base + c) >> 3] >> ((base + c) & 7)) & 1) s.column.push_back(static_cast<int32_t>(c));
+  }
+  // 2. Their values, decoded exactly as dequantize_rows / decode_sparse_rows do.
+  const size_t count = s.column.size();
+  s.value.resize(count);
+  if (p.quantized) {
+    const auto* scales = reinterpret_cast<const uint16_t*>(w.scales.data);
+    int64_t group = -1;
+    float scale = 0.0f;
+    int zero = 0;
+    for (size_t j = 0; j < count; ++j) {
+      if (const int64_t g = s.column[j] / p.group; g != group) {
+        group = g;
+        const uint64_t gi = static_cast<uint64_t>(r * p.groups + g);
+        f16_to_f32_bulk(scales + gi, &scale, 1);
+        zero = p.symmetric ? p.implicit_zero : read_code(w.zeros.data, p.bits, gi);
       }
-      // 2. One dot product per batch row over the stored entries, scaled once per group.
-      for (int64_t b = 0; b < batch; ++b) {
-        const float* xb = x + b * cols;
-        float acc = 0.0f;
-        int64_t j = 0;
-        for (int64_t g = 0; g < groups; ++g) {
-          float part = 0.0f;
-          const int64_t stop = group_end[static_cast<size_t>(g)];
-          for (; j < stop; ++j) part += value[static_cast<size_t>(j)] * xb[column[static_cast<size_t>(j)]];
-          acc += quantized ? f16_to_f32(scales[r * groups + g]) * part : part;
-        }
-        y[b * rows + r] = acc;
+      s.value[j] = scale * static_cast<float>(read_code(w.data.data, p.bits, k0 + j) - zero);
+    }
+  } else if (count > 0) {
+    std::memcpy(s.value.data(), w.data.data + 4 * k0, count * 4);
+  }
+  // 3. One chain per batch row, in column order.
+  for (int64_t b = 0; b < batch; ++b) {
+    const float* xb = x + b * p.cols;
+    float a = acc[b * acc_stride];
+    for (size_t j = 0; j < count; ++j) a = std::fma(xb[s.column[j]], s.value[j], a);
+    acc[b * acc_stride] = a;
+  }
+}
+
+}  // namespace sparse_linear_detail
+
+using namespace sparse_linear_detail;
+
+namespace {
+constexpr int64_t block_rows = 16;  // rows per work item: one AVX-512 register of lanes, two AVX2
+}
+
+void sparse_linear(const tensor& w, const float* x, int64_t batch, float* y, const sparse_linear_options& options) {
+  const plan p = make_plan(w);
+  if (batch <= 0) return;
+  const gemm_isa isa = resolve_gemm_isa(options.isa);
+  const int threads = options.threads > 0 ? options.threads : kernel_threads();
+  const int64_t blocks = (p.rows + block_rows - 1) / block_rows;
+  const bool worth_threads = p.rows * p.cols * batch / 2 >= gemm_parallel_min_work;
+  parallel_for(blocks, worth_threads ? threads : 1, [&](int64_t begin, int64_t end) {
+    thread_local scratch s;
+    s.acc.resize(static_cast<size_t>(batch * block_rows));
+    float* acc = s.acc.data();
+    for (int64_t blk = begin; blk < end; ++blk) {
+      const int64_t r0 = blk * block_rows, lanes = std::min(block_rows, p.rows - r0);
+      std::fill(acc, acc + batch * block_rows, 0.0f);  // every chain starts from +0, like the dense GEMM
+      // Whether a row runs SIMD windows depends only on its block, never on the thread split.
+      int64_t windows = lanes == block_rows && isa != gemm_isa::portable ? simd_windows(p, r0 + block_rows - 1) : 0;
+#if defined(__x86_64__)
+      if (windows > 0 && isa == gemm_isa::avx512) {
+        block_avx512(p, r0, windows, x, batch, acc, block_rows);
+      } else if (windows > 0 && isa == gemm_isa::avx2) {
+        block_avx2(p, r0, windows, x, batch, acc, block_rows);
+        block_avx2(p, r0 + 8, windows, x, batch, acc + 8, block_rows);
+      }
+#else
+      windows = 0;
+#endif
+      const int64_t col_begin = windows * p.window_cols;
+      for (int64_t l = 0; l < lanes; ++l) {
+        if (col_begin < p.cols) row_chain(p, r0 + l, col_begin, x, batch, acc + l, block_rows, s);
+        for (int64_t b = 0; b < batch; ++b) y[b * p.rows + r0 + l] = acc[b * block_rows + l];
       }
     }
   });
+}
+
+void sparse_linear_reference(const tensor& w, const float* x, int64_t batch, float* y) {
+  const int64_t rows = w.shape[0], cols = w.shape[1];
+  std::vector<float> dense(static_cast<size_t>(rows * cols));
+  decode_sparse_rows(w, 0, rows, dense.data());
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t r = 0; r < rows; ++r) {
+      float acc = 0.0f;
+      for (int64_t c = 0; c < cols; ++c) acc = std::fma(x[b * cols + c], dense[static_cast<size_t>(r * cols + c)], acc);
+      y[b * rows + r] = acc;
+    }
 }
 
 }  // namespace edgepack
