@@ -9,6 +9,7 @@ std::string llama_past_key_name(int64_t layer) { return "past_key_values." + std
 std::string llama_past_value_name(int64_t layer) { return "past_key_values." + std::to_string(layer) + ".value"; }
 std::string llama_present_key_name(int64_t layer) { return "present." + std::to_string(layer) + ".key"; }
 std::string llama_present_value_name(int64_t layer) { return "present." + std::to_string(layer) + ".value"; }
+std::string llama_block_output_name(int64_t layer) { return "model.layers." + std::to_string(layer) + ".mlp.residual"; }
 
 namespace {
 
@@ -162,7 +163,7 @@ Expected<model> build_llama_model(llama_checkpoint checkpoint, const std::string
     const std::string up = b.add("Gemm", {h2, p + "mlp.up_proj.weight"}, p + "up.out", {{"transB", trans_b}});
     const std::string prod = b.add("Mul", {silu, up}, p + "mlp.product");
     const std::string down = b.add("Gemm", {prod, p + "mlp.down_proj.weight"}, p + "down.out", {{"transB", trans_b}});
-    x = b.add("Add", {x, down}, p + "mlp.residual");
+    x = b.add("Add", {x, down}, llama_block_output_name(l));
   }
   x = b.add("RMSNormalization", {x, "model.norm.weight"}, "final_norm.out", {{"epsilon", eps}, {"axis", int64_t{-1}}});
   const std::string head = c.tied_embeddings ? "model.embed_tokens.weight" : "lm_head.weight";

@@ -26,5 +26,8 @@ std::string llama_past_key_name(int64_t layer);
 std::string llama_past_value_name(int64_t layer);
 std::string llama_present_key_name(int64_t layer);
 std::string llama_present_value_name(int64_t layer);
+// The residual stream after transformer block `layer` (0-based): the value distill-targets stores
+// as that layer's hidden state.
+std::string llama_block_output_name(int64_t layer);
 
 }  // namespace edgepack

@@ -2,6 +2,8 @@
 
 #include <cstring>
 #include <numeric>
+#include <optional>
+#include <set>
 
 #include "formats/llama_graph.h"
 
@@ -9,12 +11,25 @@ namespace edgepack {
 
 static tensor empty_cache(const llm_config& c) { return tensor::allocate(dtype::f32, {1, c.kv_heads, 0, c.head_dim}); }
 
-Expected<llm_session> llm_session::create(const model& m) {
+Expected<llm_session> llm_session::create(const model& m) { return create(m, {}); }
+
+Expected<llm_session> llm_session::create(const model& m, const std::vector<std::string>& extra_outputs) {
   if (!m.llm) return bad_input("model is not a decoder-only language model (no LLM config)");
-  EP_ASSIGN_OR_RETURN(interpreter interp, interpreter::create(m.g));
+  std::optional<graph> extended;
+  if (!extra_outputs.empty()) {
+    extended = m.g;  // weights share their storage: this copies names and shapes only
+    std::set<std::string> produced;
+    for (const auto& n : m.g.nodes) produced.insert(n.outputs.begin(), n.outputs.end());
+    for (const auto& name : extra_outputs) {
+      if (!produced.count(name)) return bad_input("the graph has no value '" + name + "' (hidden states need a graph lowered by edgepack from a Llama checkpoint)");
+      extended->outputs.push_back({name, dtype::f32, {}});
+    }
+  }
+  EP_ASSIGN_OR_RETURN(interpreter interp, interpreter::create(extended ? *extended : m.g));
   llm_session session;
   session.interpreter_ = std::make_shared<const interpreter>(std::move(interp));
   session.config_ = *m.llm;
+  session.extra_outputs_ = extra_outputs;
   session.reset();
   return session;
 }
@@ -25,7 +40,7 @@ void llm_session::reset() {
   past_values_.assign(static_cast<size_t>(config_.layers), empty_cache(config_));
 }
 
-Expected<std::vector<float>> llm_session::forward(std::span<const int64_t> tokens) {
+Expected<std::vector<float>> llm_session::forward(std::span<const int64_t> tokens, tensor_map* extras) {
   const auto n = static_cast<int64_t>(tokens.size());
   if (n == 0) return std::vector<float>{};
   if (position_ + n > config_.max_seq_len)
@@ -47,6 +62,10 @@ Expected<std::vector<float>> llm_session::forward(std::span<const int64_t> token
     past_values_[l] = outputs.at(llama_present_value_name(l));
   }
   position_ += n;
+  if (extras != nullptr) {
+    extras->clear();
+    for (const auto& name : extra_outputs_) (*extras)[name] = outputs.at(name);
+  }
   const tensor& logits = outputs.at("logits");
   return std::vector<float>(logits.data_as<float>(), logits.data_as<float>() + logits.numel());
 }

@@ -12,10 +12,15 @@ namespace edgepack {
 class llm_session {
  public:
   static Expected<llm_session> create(const model& m);
+  // Also returns the named intermediate values of the graph from every forward (e.g. the residual
+  // stream after a block, llama_block_output_name): they become extra graph outputs, so the
+  // interpreter keeps them instead of freeing them. A name no node produces is bad_input.
+  static Expected<llm_session> create(const model& m, const std::vector<std::string>& extra_outputs);
 
   // Feeds `tokens` at the current position and returns their logits, row-major [tokens, vocab].
   // Positions continue from earlier calls until reset(); the KV cache grows accordingly.
-  Expected<std::vector<float>> forward(std::span<const int64_t> tokens);
+  // With `extras`, it receives the extra outputs named at create() for these tokens.
+  Expected<std::vector<float>> forward(std::span<const int64_t> tokens, tensor_map* extras = nullptr);
   void reset();
   int64_t position() const { return position_; }
   const llm_config& config() const { return config_; }
@@ -23,6 +28,7 @@ class llm_session {
  private:
   std::shared_ptr<const interpreter> interpreter_;
   llm_config config_;
+  std::vector<std::string> extra_outputs_;
   std::vector<tensor> past_keys_, past_values_;
   int64_t position_ = 0;
 };

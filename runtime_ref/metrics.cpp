@@ -5,14 +5,17 @@
 
 namespace edgepack {
 
-std::vector<double> log_softmax(std::span<const float> logits) {
-  double best = -INFINITY;
-  for (float v : logits) best = std::max(best, static_cast<double>(v));
-  double sum = 0;
-  for (float v : logits) sum += std::exp(static_cast<double>(v) - best);
-  const double log_sum = best + std::log(sum);
+std::vector<double> log_softmax(std::span<const float> logits) { return log_softmax(logits, 1.0); }
+
+std::vector<double> log_softmax(std::span<const float> logits, double temperature) {
   std::vector<double> out(logits.size());
-  for (size_t i = 0; i < logits.size(); ++i) out[i] = static_cast<double>(logits[i]) - log_sum;
+  for (size_t i = 0; i < logits.size(); ++i) out[i] = static_cast<double>(logits[i]) / temperature;
+  double best = -INFINITY;
+  for (double v : out) best = std::max(best, v);
+  double sum = 0;
+  for (double v : out) sum += std::exp(v - best);
+  const double log_sum = best + std::log(sum);
+  for (double& v : out) v -= log_sum;
   return out;
 }
 

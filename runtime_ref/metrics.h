@@ -8,6 +8,9 @@ namespace edgepack {
 
 // log-softmax of one row of logits, in double.
 std::vector<double> log_softmax(std::span<const float> logits);
+// log_softmax(logits / temperature), the division done in double (temperature 1 gives exactly
+// the values above).
+std::vector<double> log_softmax(std::span<const float> logits, double temperature);
 // KL(p || q) for log-probabilities of the same row (p = base model, q = model under test).
 double kl_divergence(std::span<const double> log_p, std::span<const double> log_q);
 int64_t argmax(std::span<const float> values);

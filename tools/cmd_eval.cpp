@@ -1,4 +1,5 @@
-// edgepack eval MODEL --data TEXT [--base MODEL]: perplexity, and KLD / top-1 agreement vs a base.
+// edgepack eval MODEL --data TEXT [--base MODEL]: perplexity, and KLD / top-1 agreement vs a base;
+// eval MODEL --distill-targets DIR: the same against stored teacher targets.
 #include <cstdio>
 
 #include "tools/eval_common.h"
@@ -10,6 +11,10 @@ void register_eval(CLI::App& app, int& exit_code) {
   CLI::App* cmd = app.add_subcommand("eval", "Perplexity of a language model on text; with --base, KL divergence and top-1 agreement");
   add_eval_options(*cmd, *args, false);
   cmd->callback([args, &exit_code] {
+    if (!args->distill_targets.empty()) {
+      exit_code = report(run_distill_targets_evaluation(*args));
+      return;
+    }
     auto result = run_evaluation(*args);
     if (!result.ok()) {
       exit_code = report(result.status());

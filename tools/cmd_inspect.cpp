@@ -8,6 +8,7 @@
 #include "formats/epk.h"
 #include "passes/weight_selection.h"
 #include "tools/cli_common.h"
+#include "tools/inspect_distill_targets.h"
 
 namespace edgepack::cli {
 
@@ -161,6 +162,10 @@ void register_inspect(CLI::App& app, int& exit_code) {
   cmd->add_flag("--json", *json, "Print JSON on stdout");
   add_tokenizer_option(*cmd, *options);
   cmd->callback([path, json, options, &exit_code] {
+    if (auto targets = inspect_distill_targets(*path, *json)) {  // a distill-targets directory or shard
+      exit_code = report(*targets);
+      return;
+    }
     auto m = load(*path, *options);
     if (!m.ok()) {
       exit_code = report(m.status());

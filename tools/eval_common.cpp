@@ -11,9 +11,19 @@ void add_eval_options(CLI::App& cmd, eval_args& args, bool base_required) {
   auto* base = cmd.add_option(base_required ? "--against" : "--base", args.base_path,
                               "Reference model: adds KL divergence (mean, p99) and top-1 agreement");
   if (base_required) base->required();
-  cmd.add_option("--data", args.data_path, "UTF-8 text file to evaluate on")->required();
-  cmd.add_option("--range", args.range, "Character range BEGIN:END of the text (Python slice; '-60000:' = last 60,000 characters)");
-  cmd.add_option("--ctx", args.ctx, "Context length of each evaluation window")->capture_default_str()->check(CLI::Range(2, 1 << 20));
+  auto* data = cmd.add_option("--data", args.data_path, "UTF-8 text file to evaluate on");
+  auto* range = cmd.add_option("--range", args.range, "Character range BEGIN:END of the text (Python slice; '-60000:' = last 60,000 characters)");
+  auto* ctx = cmd.add_option("--ctx", args.ctx, "Context length of each evaluation window")->capture_default_str()->check(CLI::Range(2, 1 << 20));
+  if (base_required) {
+    data->required();
+  } else {
+    cmd.add_option("--distill-targets", args.distill_targets,
+                   "Directory written by distill-targets: KL divergence to the stored teacher targets, without the teacher (docs/distill.md)")
+        ->excludes(base)
+        ->excludes(data)
+        ->excludes(range)
+        ->excludes(ctx);
+  }
   cmd.add_option("--protocol", args.protocol, "Scoring protocol: edgepack (every token) or llama.cpp (second half of each chunk)")->capture_default_str();
   cmd.add_option("--max-windows", args.max_windows, "Evaluate at most this many windows (0 = all)")->capture_default_str()->check(CLI::NonNegativeNumber);
   cmd.add_flag("--json", args.json, "Print results as JSON on stdout");
@@ -22,6 +32,7 @@ void add_eval_options(CLI::App& cmd, eval_args& args, bool base_required) {
 
 Expected<eval_result> run_evaluation(const eval_args& args, const model* preloaded, const model* preloaded_base) {
   EP_ASSIGN_OR_RETURN(eval_protocol protocol, parse_eval_protocol(args.protocol));
+  if (args.data_path.empty()) return bad_usage("--data is required (or, for eval, --distill-targets DIR)");
   EP_ASSIGN_OR_RETURN(std::string text, read_text_file(args.data_path, {args.range}));
   if (text.empty()) return bad_input(args.data_path + ": the selected text is empty");
   std::optional<model> loaded, base;
