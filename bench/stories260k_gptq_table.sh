@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the stories260K GPTQ table of docs/benchmarks.md: RTN vs GPTQ vs GPTQ + act-order
-# (static groups) at w8, w4g128, w4g32, w3g32, w2g32, evaluated with the llama.cpp protocol at ctx 256
+# (static groups) vs GPTQ + --refine 2 vs GPTQ + --float-targets --refine 2 at w8, w4g128, w4g32,
+# w3g32, w2g32, evaluated with the llama.cpp protocol at ctx 256
 # on the held-out last 60,000 characters of the bundled TinyStories text, against the float model.
 # Calibration: the reference windows (../shared/peers/stories260K-calib-windows.json: 128 windows of
 # 256 tokens from the first 200,000 characters) when present, else 128 random windows of 256 tokens
@@ -27,16 +28,18 @@ evaluate() {  # file -> "ppl kld"
   "$edgepack" -q --threads "$threads" eval "$1" --base "$model" --data "$text" --range=-60000: --ctx 256 --protocol llama.cpp --json |
     json_field '["ppl"], j["kld_mean"]'
 }
-echo "| scheme | RTN PPL | RTN KLD | GPTQ PPL | GPTQ KLD | GPTQ act-order PPL | GPTQ act-order KLD |"
-echo "|---|---|---|---|---|---|---|"
+echo "| scheme | RTN PPL | RTN KLD | GPTQ PPL | GPTQ KLD | GPTQ act-order PPL | GPTQ act-order KLD | GPTQ + refine PPL | GPTQ + refine KLD | GPTQ + float targets + refine PPL | GPTQ + float targets + refine KLD |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
 for scheme in w8 w4g128 w4g32 w3g32 w2g32; do
   row="| $scheme"
-  for method in rtn gptq gptq-act; do
+  for method in rtn gptq gptq-act gptq-refine gptq-float-refine; do
     file=$work/$scheme-$method.epk
     case $method in
       rtn) "$edgepack" -q --threads "$threads" quantize "$model" -o "$file" --scheme "$scheme" >/dev/null ;;
       gptq) "$edgepack" -q --threads "$threads" quantize "$model" -o "$file" --scheme "$scheme" --method gptq "${calib[@]}" >/dev/null ;;
       gptq-act) "$edgepack" -q --threads "$threads" quantize "$model" -o "$file" --scheme "$scheme" --method gptq --act-order "${calib[@]}" >/dev/null ;;
+      gptq-refine) "$edgepack" -q --threads "$threads" quantize "$model" -o "$file" --scheme "$scheme" --method gptq --refine 2 "${calib[@]}" >/dev/null ;;
+      gptq-float-refine) "$edgepack" -q --threads "$threads" quantize "$model" -o "$file" --scheme "$scheme" --method gptq --float-targets --refine 2 "${calib[@]}" >/dev/null ;;
     esac
     read -r ppl kld < <(evaluate "$file")
     row+=$(printf " | %.4f | %.4f" "$ppl" "$kld")
@@ -48,3 +51,7 @@ start=$(date +%s.%N)
 end=$(date +%s.%N)
 echo
 echo "whole-model GPTQ (w4g32, 35 tensors, $(nproc) cores, --threads $threads): $(python3 -c "print(f'{$end - $start:.2f}')") s"
+start=$(date +%s.%N)
+"$edgepack" -q --threads "$threads" quantize "$model" -o "$work/time.epk" --scheme w4g32 --method gptq --float-targets --refine 2 "${calib[@]}" >/dev/null
+end=$(date +%s.%N)
+echo "whole-model GPTQ + float targets + refine 2 (same): $(python3 -c "print(f'{$end - $start:.2f}')") s"

@@ -44,6 +44,13 @@ std::string format_value(const nlohmann::json& value) {
   return value.dump();
 }
 
+std::string format_shape(const nlohmann::json& shape) {
+  std::string s = "[";
+  if (shape.is_array())
+    for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + shape[i].dump();
+  return s + "]";
+}
+
 const nlohmann::json& value_at(const nlohmann::json& report, const std::string& dotted_key) {
   static const nlohmann::json null_value;
   const nlohmann::json* cur = &report;

@@ -12,6 +12,9 @@ namespace edgepack::report {
 // non-finite "inf"/"-inf"/"nan". null: "n/a". Booleans: "yes"/"no". Strings as they are.
 std::string format_value(const nlohmann::json& value);
 
+// A shape as "[512,64]" (plain digits, no grouping); "[]" for anything but an array.
+std::string format_shape(const nlohmann::json& shape);
+
 // The value at a dotted path like "totals.bytes_after", "quality.metrics.kld" or "tensors.3.rel_error"
 // (array steps are decimal indices); null when absent.
 const nlohmann::json& value_at(const nlohmann::json& report, const std::string& dotted_key);

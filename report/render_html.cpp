@@ -80,13 +80,6 @@ std::string table_html(const std::vector<std::string>& header, const std::string
   return out + "</tbody></table></div>";
 }
 
-std::string shape_text(const json& shape) {
-  std::string s = "[";
-  if (shape.is_array())
-    for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + shape[i].dump();
-  return html_escape(s + "]");
-}
-
 std::string heading(const json& r) {
   std::string out = "<h1>edgepack compression report</h1>";
   for (const char* side : {"input", "output"}) {
@@ -152,7 +145,7 @@ std::string render_html(const json& r) {
     for (size_t i = 0; i < tensors.size(); ++i) {
       const json& t = tensors[i];
       const std::string k = "tensors." + std::to_string(i) + ".";
-      rows.push_back({text_of(t, "name"), text_of(t, "kind"), shape_text(value_at(t, "shape")), text_of(t, "encoding"), text_of(t, "layout"),
+      rows.push_back({text_of(t, "name"), text_of(t, "kind"), html_escape(format_shape(value_at(t, "shape"))), text_of(t, "encoding"), text_of(t, "layout"),
                       num(r, k + "sparsity"), num(r, k + "bytes_before"), num(r, k + "bytes_after"), num(r, k + "bits_per_weight"), num(r, k + "rel_error")});
     }
     out += table_html({"tensor", "kind", "shape", "encoding", "layout", "sparsity", "bytes before", "bytes after", "bits/weight", "rel. error"}, "lllllrrrrr",

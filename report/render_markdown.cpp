@@ -53,13 +53,6 @@ std::string table(const std::vector<std::string>& header, const std::vector<std:
   return out + "\n";
 }
 
-std::string shape_text(const json& shape) {
-  std::string s = "[";
-  if (shape.is_array())
-    for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + shape[i].dump();
-  return s + "]";
-}
-
 std::string fenced_json(const json& value) {
   const std::string text = value.dump(2, ' ', false, json::error_handler_t::replace);
   // A fence longer than any backtick run inside, so no string in the recipe can close it.
@@ -129,7 +122,7 @@ std::string render_markdown(const json& r) {
     out += "## Tensors\n\n";
     std::vector<std::vector<std::string>> rows;
     for (const auto& t : tensors)
-      rows.push_back({cell(field(t, "name")), cell(field(t, "kind")), md(shape_text(field(t, "shape"))), cell(field(t, "encoding")),
+      rows.push_back({cell(field(t, "name")), cell(field(t, "kind")), md(format_shape(field(t, "shape"))), cell(field(t, "encoding")),
                       cell(field(t, "layout")), cell(field(t, "sparsity")), cell(field(t, "bytes_before")), cell(field(t, "bytes_after")),
                       cell(field(t, "bits_per_weight")), cell(field(t, "rel_error"))});
     out += table({"tensor", "kind", "shape", "encoding", "layout", "sparsity", "bytes before", "bytes after", "bits/weight", "rel. error"}, rows,

@@ -22,7 +22,7 @@ struct report_args {
   load_options base_options;
 };
 
-uint64_t file_bytes(const std::string& path) {
+uint64_t on_disk_bytes(const std::string& path) {
   std::error_code ec;
   const auto size = std::filesystem::file_size(path, ec);
   return ec ? 0 : static_cast<uint64_t>(size);
@@ -53,11 +53,11 @@ bool take_stored_sizes(const nlohmann::json& extra, nlohmann::json& out) {
   return true;
 }
 
-Expected<nlohmann::json> input_section(const std::string& path, const model& base) {
+Expected<nlohmann::json> report_input_section(const std::string& path, const model& base) {
   nlohmann::json in = {{"path", path}, {"format", base.format}};
   uint64_t bytes = 0;
   for (const auto& s : base.sources) bytes += s.bytes;
-  in["bytes"] = bytes ? bytes : file_bytes(path);
+  in["bytes"] = bytes ? bytes : on_disk_bytes(path);
   if (base.sources.size() == 1) {
     std::string sha = base.sources[0].sha256;
     if (sha.empty()) {
@@ -87,11 +87,11 @@ int run_report(const report_args& args) {
 
   nlohmann::json out = {{"edgepack_report", 1}, {"tool", std::string("edgepack ") + EDGEPACK_VERSION}};
   take_stored_sections(extra, out);
-  out["output"] = {{"path", args.epk}, {"bytes", file_bytes(args.epk)}};
+  out["output"] = {{"path", args.epk}, {"bytes", on_disk_bytes(args.epk)}};
   if (!args.base.empty()) {
     auto base = load(args.base, args.base_options);
     if (!base.ok()) return report(base.status());
-    auto in = input_section(args.base, *base);
+    auto in = report_input_section(args.base, *base);
     if (!in.ok()) return report(in.status());
     out["input"] = *in;
     info("comparing " + std::to_string(after->g.weights.size()) + " tensors with " + args.base);

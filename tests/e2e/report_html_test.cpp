@@ -30,7 +30,7 @@ std::string chromium_missing() { return std::system("command -v chromium >/dev/n
     }                                                                                                    \
   } while (0)
 
-std::string quote(const std::string& arg) {
+std::string shell_quoted(const std::string& arg) {
   std::string out = "'";
   for (char c : arg) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return out + "'";
@@ -39,8 +39,8 @@ std::string quote(const std::string& arg) {
 // Headless Chromium on a local file: `mode` is "--screenshot=PNG" or "--dump-dom" (DOM to `capture`).
 int chromium(const temp_dir& dir, const fs::path& html, const std::string& mode, const fs::path& capture) {
   const std::string command = "timeout 120 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --no-first-run --user-data-dir=" +
-                              quote((dir / "profile").string()) + " --window-size=1200,1600 " + quote(mode) + " " +
-                              quote("file://" + fs::absolute(html).string()) + " >" + quote(capture.string()) + " 2>" + quote((dir / "chromium.err").string());
+                              shell_quoted((dir / "profile").string()) + " --window-size=1200,1600 " + shell_quoted(mode) + " " +
+                              shell_quoted("file://" + fs::absolute(html).string()) + " >" + shell_quoted(capture.string()) + " 2>" + shell_quoted((dir / "chromium.err").string());
   const int status = std::system(command.c_str());
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
