@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cmath>
 #include <utility>
 
@@ -308,9 +309,18 @@ gemm_isa resolve_gemm_isa(gemm_isa requested) {
   return gemm_isa::portable;
 }
 
+namespace {
+std::atomic<gemm_isa> forced_isa{gemm_isa::automatic};
+}  // namespace
+
 gemm_isa default_gemm_isa() {
   static const gemm_isa isa = resolve_gemm_isa(gemm_isa::automatic);
-  return isa;
+  const gemm_isa forced = forced_isa.load(std::memory_order_relaxed);
+  return forced == gemm_isa::automatic ? isa : forced;
+}
+
+void force_default_gemm_isa(gemm_isa isa) {
+  forced_isa.store(isa == gemm_isa::automatic ? gemm_isa::automatic : resolve_gemm_isa(isa), std::memory_order_relaxed);
 }
 
 void gemm_f32(gemm_isa isa, int64_t m, int64_t n, int64_t k, gemm_view a, gemm_view b, float* c, int64_t ldc, gemm_workspace& ws,

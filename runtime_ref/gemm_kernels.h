@@ -26,8 +26,13 @@ const char* gemm_isa_name(gemm_isa isa);
 bool gemm_isa_available(gemm_isa isa);
 // The fastest available variant for `automatic` (and for a requested variant this CPU lacks).
 gemm_isa resolve_gemm_isa(gemm_isa requested);
-// resolve_gemm_isa(automatic), computed once.
+// The variant the default-ISA entry points use: resolve_gemm_isa(automatic), computed once, unless
+// force_default_gemm_isa chose another.
 gemm_isa default_gemm_isa();
+// Process-wide override of default_gemm_isa (resolved; `automatic` restores the CPUID choice), so
+// tests can run whole algorithms (GPTQ, SparseGPT) on every variant and compare their bits. Call it
+// only while no product is running.
+void force_default_gemm_isa(gemm_isa isa);
 
 // A strided matrix view: element (r, c) is data[r * row_stride + c * col_stride]. Covers
 // row-major, column-major (transposed) and sliced operands.

@@ -1,6 +1,7 @@
 // GPTQ: against a slow, obvious double-precision reference (column by column, no lazy batching,
 // plain-loop inverse and Cholesky), an exact RTN golden for a diagonal Hessian, output error below
-// RTN on correlated inputs, damping escalation, dead columns, determinism across thread counts.
+// RTN on correlated inputs, damping escalation, dead columns, determinism across thread counts and
+// GEMM kernel variants.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -16,6 +17,7 @@
 #include "passes/gptq_inverse.h"
 #include "passes/quantize_rtn.h"
 #include "passes/rtn_quantizer.h"
+#include "runtime_ref/gemm_kernels.h"
 #include "tests/passes/prune_test_util.h"
 
 namespace edgepack {
@@ -332,6 +334,36 @@ TEST(Gptq, ByteIdenticalAtOneAndTwoThreads) {
     }
     EXPECT_EQ(one->stats.row_error, two->stats.row_error);
   }
+}
+
+TEST(Gptq, ByteIdenticalOnEveryGemmVariant) {
+  // The lazy-batch update and the inverse factor run on the dispatched GEMM kernels; every variant
+  // this CPU offers (AVX-512F, AVX2+FMA, portable std::fma) must give the same bytes. 300 columns:
+  // three 128-column blocks of the inverse's Cholesky and L^-1, and trailing GEMMs over k blocks.
+  const int64_t rows = 37, cols = 300;
+  const auto w = random_weight(rows, cols, 17);
+  const auto h = hessian_of(correlated_rows(400, cols, 18), cols);
+  const gptq_options options{.encoding = enc_of(4, 32, false), .block_size = 48, .row_tile = 16, .threads = 2};
+  force_default_gemm_isa(gemm_isa::portable);
+  auto reference = gptq_quantize(w, rows, cols, h, options);
+  auto factor = damped_inverse_factor(h, cols, inverse_factor_options{});
+  ASSERT_TRUE(reference.ok() && factor.ok());
+  for (const gemm_isa isa : {gemm_isa::avx2, gemm_isa::avx512}) {
+    if (!gemm_isa_available(isa)) continue;
+    force_default_gemm_isa(isa);
+    auto got = gptq_quantize(w, rows, cols, h, options);
+    auto got_factor = damped_inverse_factor(h, cols, inverse_factor_options{});
+    ASSERT_TRUE(got.ok() && got_factor.ok());
+    EXPECT_EQ(std::memcmp(got_factor->upper.data(), factor->upper.data(), factor->upper.size() * sizeof(float)), 0) << gemm_isa_name(isa);
+    for (auto view : {&tensor::data, &tensor::scales, &tensor::zeros}) {
+      const byte_view& a = got->weight.*view;
+      const byte_view& b = reference->weight.*view;
+      ASSERT_EQ(a.size, b.size);
+      EXPECT_EQ(std::memcmp(a.data, b.data, a.size), 0) << gemm_isa_name(isa);
+    }
+    EXPECT_EQ(got->stats.row_error, reference->stats.row_error) << gemm_isa_name(isa);
+  }
+  force_default_gemm_isa(gemm_isa::automatic);
 }
 
 TEST(Gptq, InverseFactorIsByteIdenticalAtAnyThreadCountAndInvertsH) {
