@@ -10,7 +10,8 @@
 // setting) and symmetric. Reports held-out relative output error ||X W^T - X Q^T|| / ||X W^T||
 // for GPTQ and for the project's RTN, the accumulation's GFLOP/s (n * dim * (dim + 1) flops)
 // against Eigen's single-precision GEMM measured here on the same threads (Eigen as built: SSE2 in
-// the default baseline build), the SYRK kernel variant that ran, each available SIMD variant's
+// the default baseline build) and against the project's own dispatched GEMM kernels (the ones the
+// GPTQ step runs on), the inverse factor's time alone, the SYRK kernel variant that ran, each available SIMD variant's
 // GFLOP/s on one 2048-row chunk (best of 3; the portable variant is only timed for dim <= 512:
 // without hardware FMA it is very slow), CPU features and peak RSS.
 //
@@ -34,7 +35,9 @@
 #include "core/parallel.h"
 #include "core/quant_codes.h"
 #include "passes/gptq.h"
+#include "passes/gptq_inverse.h"
 #include "passes/quantize_rtn.h"
+#include "runtime_ref/gemm_kernels.h"
 
 using namespace edgepack;
 using namespace edgepack::bench;
@@ -54,6 +57,30 @@ double gemm_peak_gflops(int threads) {
         const double t0 = now();
         c.noalias() = a * b;
         seconds[static_cast<size_t>(t)] = now() - t0 + 0 * c(0, 0);
+      });
+    for (auto& p : pool) p.join();
+    double slowest = 0;
+    for (const double s : seconds) slowest = std::max(slowest, s);
+    best = std::max(best, threads * 2.0 * n * n * n / slowest / 1e9);
+  }
+  return best;
+}
+
+// The project's own dispatched f32 GEMM (runtime_ref/gemm_kernels.h, the kernels GPTQ's lazy-batch
+// update runs on), same shape and protocol as the Eigen figure.
+double own_gemm_peak_gflops(int threads) {
+  const int64_t n = 1536;
+  double best = 0;
+  for (int rep = 0; rep < 3; ++rep) {
+    std::vector<double> seconds(static_cast<size_t>(threads));
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t)
+      pool.emplace_back([&, t] {
+        const Eigen::MatrixXf a = Eigen::MatrixXf::Random(n, n), b = Eigen::MatrixXf::Random(n, n);
+        std::vector<float> c(static_cast<size_t>(n * n));
+        const double t0 = now();
+        gemm_f32(n, n, n, gemm_view{a.data(), 1, n}, gemm_view{b.data(), 1, n}, c.data(), n);
+        seconds[static_cast<size_t>(t)] = now() - t0 + 0 * c[0];
       });
     for (auto& p : pool) p.join();
     double slowest = 0;
@@ -95,6 +122,8 @@ int main(int argc, char** argv) {
 
   const double peak = gemm_peak_gflops(threads);
   std::printf("Eigen f32 GEMM (1536^3 per thread, %d threads at once): %.1f GFLOP/s\n", threads, peak);
+  const double own_peak = own_gemm_peak_gflops(threads);
+  std::printf("own f32 GEMM kernels (%s, same shape): %.1f GFLOP/s\n", gemm_isa_name(default_gemm_isa()), own_peak);
 
   const row_matrix_f a = make_factor(dim);
   const std::vector<float> w = make_weight(dim);
@@ -131,7 +160,16 @@ int main(int argc, char** argv) {
   const std::vector<double> h = acc.hessian();
   hessian_s += now() - t_h;
   const double flops = static_cast<double>(calib) * dim * (dim + 1);
-  std::printf("hessian: %.3f s, %.1f GFLOP/s (%.0f %% of the GEMM figure)\n", hessian_s, flops / hessian_s / 1e9, 100 * flops / hessian_s / 1e9 / peak);
+  std::printf("hessian: %.3f s, %.1f GFLOP/s (%.0f %% of the Eigen GEMM figure, %.0f %% of the own-kernel GEMM figure)\n", hessian_s,
+              flops / hessian_s / 1e9, 100 * flops / hessian_s / 1e9 / peak, 100 * flops / hessian_s / 1e9 / own_peak);
+  {
+    // The damped inverse factor alone (part of every GPTQ run below), 2n^3/3 double flops.
+    const double t0 = now();
+    auto factor = damped_inverse_factor(h, dim, inverse_factor_options{.threads = threads});
+    const double s = now() - t0;
+    if (!factor.ok()) return 5;
+    std::printf("inverse factor alone: %.3f s, %.1f GFLOP/s (f64)\n", s, 2.0 * dim * dim * dim / 3 / s / 1e9);
+  }
 
   const row_matrix_f xt = make_rows(0, test, dim, 2, a, threads);
   const Eigen::Map<const row_matrix_f> wm(w.data(), dim, dim);
