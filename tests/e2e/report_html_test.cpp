@@ -130,6 +130,11 @@ TEST_F(ReportCli, ErrorsExitWithTheDocumentedCodeAndWriteNothing) {
   write_file(dir_ / "bad.epk", bytes);
   expect_error({"report", (dir_ / "bad.epk").string(), "-o", (dir_ / "r.html").string()}, {3, (dir_ / "bad.epk").string(), ""});
   expect_error({"report", epk_.string(), "--base", (dir_ / "bad.epk").string(), "-o", (dir_ / "r.md").string()}, {3, (dir_ / "bad.epk").string(), ""});
+  // An existing report is left as it was when the command fails.
+  write_file(dir_ / "keep.html", "previous report\n");
+  expect_error({"report", (dir_ / "bad.epk").string(), "-o", (dir_ / "keep.html").string()}, {3, (dir_ / "bad.epk").string(), ""});
+  EXPECT_EQ(read_file(dir_ / "keep.html"), "previous report\n");
+  fs::remove(dir_ / "keep.html");
   std::set<std::string> left;
   for (const auto& e : fs::directory_iterator(dir_.path())) left.insert(e.path().filename().string());
   EXPECT_EQ(left, (std::set<std::string>{"q.epk", "bad.epk"}));
