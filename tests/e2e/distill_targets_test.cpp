@@ -7,6 +7,7 @@
 
 #include "core/dtype.h"
 #include "core/sha256.h"
+#include "formats/model_loader.h"
 #include "formats/safetensors.h"
 #include "tests/test_support.h"
 
@@ -209,6 +210,36 @@ TEST(DistillTargets, StoredValuesFollowTheDefinitions) {
   ASSERT_EQ(h16.numel(), 128 * 64);
   for (size_t i = 0; i < h32.size(); ++i) ASSERT_EQ(h16.data_as<uint16_t>()[i], f32_to_f16(h32[i])) << i;
   EXPECT_EQ(f->tensors.at("token_ids").data_as<int64_t>()[0], 1);  // BOS first
+}
+
+TEST(DistillTargets, LastHiddenStateThroughTheHeadGivesTheLogProbs) {
+  // The residual stream after the last block, through the final RMSNorm and the (tied) head, must
+  // give the stored full log-probs: this pins down which value --hidden-layers stores.
+  temp_dir dir;
+  const std::string out = make_targets(dir, "h", {"--top-k", "full", "--samples", "1", "--hidden-layers", "4"});
+  const auto shard = read_safetensors((std::filesystem::path(out) / "targets-00000.safetensors").string());
+  auto m = load_model(teacher(), {});
+  ASSERT_TRUE(shard.ok() && m.ok());
+  ASSERT_TRUE(m->llm->tied_embeddings);
+  const auto norm = *to_float_vector(*m->g.find_weight("model.norm.weight"));
+  const auto embed = *to_float_vector(*m->g.find_weight("model.embed_tokens.weight"));
+  const auto hidden = floats(shard->tensors.at("teacher_hidden.4"));
+  const auto logp = floats(shard->tensors.at("teacher_logprobs"));
+  for (size_t p : {0, 17, 127}) {
+    double ms = 0;
+    for (size_t d = 0; d < 64; ++d) ms += double(hidden[p * 64 + d]) * hidden[p * 64 + d];
+    const double scale = 1.0 / std::sqrt(ms / 64 + m->llm->norm_eps);
+    std::vector<float> logits(512);
+    for (size_t v = 0; v < 512; ++v) {
+      double acc = 0;
+      for (size_t d = 0; d < 64; ++d) acc += hidden[p * 64 + d] * scale * norm[d] * embed[v * 64 + d];
+      logits[v] = static_cast<float>(acc);
+    }
+    double best = -INFINITY, sum = 0;
+    for (float l : logits) best = std::max(best, double(l));
+    for (float l : logits) sum += std::exp(l - best);
+    for (size_t v = 0; v < 512; ++v) EXPECT_NEAR(logp[p * 512 + v], logits[v] - best - std::log(sum), 1e-3) << p << " " << v;
+  }
 }
 
 }  // namespace
