@@ -182,8 +182,12 @@ void pack_b(basic_gemm_view<T> b, int64_t k0, int64_t kc, int64_t n, int width, 
       // Transposed B: read each column's contiguous run of k.
       T* out = dst + s * kc * width;
       for (int64_t w = 0; w < width; ++w) {
+        if (w >= count) {
+          for (int64_t k = 0; k < kc; ++k) out[k * width + w] = T(0);
+          continue;
+        }
         const T* src = b.data + k0 + (base + w) * b.col_stride;
-        for (int64_t k = 0; k < kc; ++k) out[k * width + w] = w < count ? src[k] : T(0);
+        for (int64_t k = 0; k < kc; ++k) out[k * width + w] = src[k];
       }
       continue;
     }
@@ -212,7 +216,8 @@ void pack_a(basic_gemm_view<T> a, int64_t i0, int64_t rows, int64_t k0, int64_t 
       // Transposed A: each k is a contiguous run of rows.
       for (int64_t k = 0; k < kc; ++k) {
         const T* src = a.data + (i0 + s * height) + (k0 + k) * a.col_stride;
-        for (int64_t r = 0; r < height; ++r) out[k * height + r] = r < count ? sign * src[r] : T(0);
+        for (int64_t r = 0; r < count; ++r) out[k * height + r] = sign * src[r];
+        for (int64_t r = count; r < height; ++r) out[k * height + r] = T(0);
       }
       continue;
     }
