@@ -19,6 +19,11 @@ TEST(CliErrorsGptq, CalibrationWithRtn) {
   expect_error_keeps_output({"quantize", bundled_model(), "--calib", bundled_text()}, {2, "", "need --method gptq"});
 }
 
+TEST(CliErrorsGptq, RefineAndFloatTargetsNeedGptq) {
+  expect_error_keeps_output({"quantize", bundled_model(), "--refine", "2"}, {2, "", "--refine needs --method gptq"});
+  expect_error_keeps_output({"quantize", bundled_model(), "--float-targets"}, {2, "", "--float-targets needs --method gptq"});
+}
+
 TEST(CliErrorsGptq, UnknownMethod) {
   expect_error_keeps_output({"quantize", bundled_model(), "--method", "awq"}, {2, "", "--method 'awq' is not available (available: rtn, gptq)"});
 }
