@@ -7,6 +7,7 @@
 #include "core/tensor_summary.h"
 #include "formats/epk.h"
 #include "passes/weight_selection.h"
+#include "report/recorded_errors.h"
 #include "tools/cli_common.h"
 #include "tools/inspect_distill_targets.h"
 
@@ -90,14 +91,7 @@ nlohmann::json describe(const model& m, const std::string& path) {
 // Copies the per-tensor relative_error (||W - Q||_F / ||W||_F) of the recorded quantize stats
 // (extra.pass.tensors[], see cmd_quantize) onto the tensor entries, so inspect shows per-layer error.
 void add_relative_errors(nlohmann::json& j) {
-  const nlohmann::json& extra = j["provenance"]["extra"];
-  if (!extra.is_object() || !extra.contains("pass") || !extra["pass"].is_object() || !extra["pass"].contains("tensors")) return;
-  const nlohmann::json& stats = extra["pass"]["tensors"];
-  if (!stats.is_array()) return;
-  std::map<std::string, double> errors;
-  for (const auto& s : stats)
-    if (s.is_object() && s.contains("name") && s["name"].is_string() && s.contains("relative_error") && s["relative_error"].is_number())
-      errors[s["name"].get<std::string>()] = s["relative_error"].get<double>();
+  const auto errors = report::recorded_relative_errors(j["provenance"]["extra"]);
   for (auto& t : j["tensors"]) {
     const auto it = errors.find(t["name"].get<std::string>());
     if (it != errors.end()) t["relative_error"] = it->second;

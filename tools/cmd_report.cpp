@@ -7,6 +7,7 @@
 
 #include "core/sha256.h"
 #include "formats/epk.h"
+#include "report/recorded_errors.h"
 #include "report/report.h"
 #include "tools/cli_common.h"
 
@@ -103,6 +104,10 @@ int run_report(const report_args& args) {
       if (!s.sha256.empty()) out["input"]["sha256"] = s.sha256;
     }
     out.update(report::size_sections(nullptr, *after));
+    // The error the quantize pass measured against the float weights, when the file records it.
+    const auto recorded = report::recorded_relative_errors(extra);
+    for (auto& t : out["tensors"])
+      if (const auto it = recorded.find(t["name"].get<std::string>()); it != recorded.end()) t["rel_error"] = it->second;
   }
   if (format) {
     if (Status s = report::write_report(out, args.output); !s.ok()) return report(s);

@@ -114,12 +114,17 @@ TEST_F(ReportCli, JsonAgreesWithQuantizeAndInspect) {
   const auto js = run_cli({"-q", "report", epk_.string(), "--base", bundled_model(), "--json"});
   ASSERT_EQ(js.exit_code, 0) << js.err;
   EXPECT_EQ(nlohmann::json::parse(js.out)["tensors"], r["tensors"]);
-  // Without --base: sizes only, no errors.
+  // Without --base: the sizes, and the errors quantize recorded in the file (null for the rest).
   const auto bare_run = run_cli({"-q", "report", epk_.string(), "--json"});
   ASSERT_EQ(bare_run.exit_code, 0) << bare_run.err;
   const auto bare = nlohmann::json::parse(bare_run.out);
   EXPECT_EQ(bare["totals"]["bytes_after"], after);
-  for (const auto& t : bare["tensors"]) EXPECT_TRUE(t["rel_error"].is_null());
+  EXPECT_EQ(bare["totals"]["bytes_before_basis"], "dense");
+  for (const auto& t : bare["tensors"]) {
+    const auto it = recorded_.find(t["name"].get<std::string>());
+    if (it == recorded_.end()) EXPECT_TRUE(t["rel_error"].is_null()) << t["name"];
+    else EXPECT_EQ(t["rel_error"].get<double>(), it->second) << t["name"];
+  }
 }
 
 TEST_F(ReportCli, ErrorsExitWithTheDocumentedCodeAndWriteNothing) {
