@@ -39,7 +39,9 @@ plan make_plan(const tensor& w) {
   p.m = w.sparsity.m;
   p.index_bits = w.sparsity.index_bits();
   p.per_row = w.sparsity.kept_per_row(p.cols);
-  if (!p.quantized || packed_code_bits(p.bits) > 4 || (p.m != 2 && p.m != 4 && p.m != 8)) return p;
+  // Float values are gathered with 32-bit element offsets; codes are read as bitstreams of <= 4 bits.
+  const bool values_fit = p.quantized ? packed_code_bits(p.bits) <= 4 : p.rows * p.per_row < (int64_t{1} << 31);
+  if (!values_fit || (p.m != 2 && p.m != 4 && p.m != 8)) return p;
   // The most whole N:M groups (at most 16 stored values) that never straddle a quantization group.
   for (int g = 16 / p.n; g >= 1; --g)
     if (p.groups == 1 || p.group % (int64_t{g} * p.m) == 0) {
@@ -59,7 +61,7 @@ int64_t simd_windows(const plan& p, int64_t last_row) {
   const int64_t last_half = (p.window_slots - 1) / 8 * 8;
   auto fits = [&](int64_t t) {
     const int64_t slot = k0 + t * p.window_slots + last_half;
-    return static_cast<uint64_t>((slot * p.bits) >> 3) + 8 <= p.w->data.size &&
+    return (!p.quantized || static_cast<uint64_t>((slot * p.bits) >> 3) + 8 <= p.w->data.size) &&
            static_cast<uint64_t>((slot * p.index_bits) >> 3) + 8 <= p.w->indices.size;
   };
   while (windows > 0 && !fits(windows - 1)) --windows;

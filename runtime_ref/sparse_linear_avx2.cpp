@@ -94,25 +94,33 @@ __attribute__((target("avx2,fma"))) void block(const plan& p, int64_t r0, int64_
   const __m256i code_mask = _mm256_set1_epi32((1 << p.bits) - 1);
   thread_local std::vector<float> scale;
   thread_local std::vector<int32_t> zero;
-  group_tables(p, r0, lanes, scale, zero);
+  if (p.quantized) group_tables(p, r0, lanes, scale, zero);
+  alignas(64) int32_t value_first[lanes];  // f32 values: element index of each row's first stored value
+  for (int l = 0; l < lanes; ++l) value_first[l] = static_cast<int32_t>((r0 + l) * p.per_row);
   const bool one_code_read = slots * p.bits <= 32, one_index_read = slots * p.index_bits <= 32;
   window_tile tile;
   for (int64_t t = 0; t < windows; ++t) {
     const int64_t c0 = t * p.window_cols;
     const size_t g = static_cast<size_t>(p.groups == 1 ? 0 : c0 / p.group) * lanes;
-    const __m256 sv = _mm256_loadu_ps(scale.data() + g);
-    const __m256i zv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(zero.data() + g));
+    const __m256 sv = p.quantized ? _mm256_loadu_ps(scale.data() + g) : _mm256_setzero_ps();
+    const __m256i zv = p.quantized ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(zero.data() + g)) : _mm256_setzero_si256();
+    const __m256i vfirst = _mm256_load_si256(reinterpret_cast<const __m256i*>(value_first));
     // A window's fields take one 8-byte read per row when they fit in 32 bits (after the <= 7-bit
     // shift), else one per half window; the shift registers run on across halves.
-    __m256i codes = gather_8(w.data.data, code_lo, code_hi, t * slots * p.bits);
+    __m256i codes = p.quantized ? gather_8(w.data.data, code_lo, code_hi, t * slots * p.bits) : _mm256_setzero_si256();
     __m256i columns = gather_8(w.indices.data, index_lo, index_hi, t * slots * p.index_bits);
     for (int h = 0; h * 8 < slots; ++h) {
       const int64_t slot = t * slots + h * 8;
-      if (h > 0 && !one_code_read) codes = gather_8(w.data.data, code_lo, code_hi, slot * p.bits);
+      if (h > 0 && !one_code_read && p.quantized) codes = gather_8(w.data.data, code_lo, code_hi, slot * p.bits);
       if (h > 0 && !one_index_read) columns = gather_8(w.indices.data, index_lo, index_hi, slot * p.index_bits);
       for (int j = h * 8; j < slots && j < h * 8 + 8; ++j) {
-        const __m256i code = _mm256_sub_epi32(_mm256_and_si256(codes, code_mask), zv);
-        _mm256_store_ps(tile.w[j], _mm256_mul_ps(sv, _mm256_cvtepi32_ps(code)));
+        if (p.quantized) {
+          const __m256i code = _mm256_sub_epi32(_mm256_and_si256(codes, code_mask), zv);
+          _mm256_store_ps(tile.w[j], _mm256_mul_ps(sv, _mm256_cvtepi32_ps(code)));
+        } else {
+          const __m256i element = _mm256_add_epi32(vfirst, _mm256_set1_epi32(static_cast<int32_t>(t * slots + j)));
+          _mm256_store_ps(tile.w[j], _mm256_i32gather_ps(reinterpret_cast<const float*>(w.data.data), element, 4));
+        }
         _mm256_store_si256(reinterpret_cast<__m256i*>(tile.column[j]), columns);
         codes = _mm256_srl_epi32(codes, code_shift);
         columns = _mm256_srl_epi32(columns, index_shift);

@@ -2,10 +2,11 @@
 // lane. Per window (whole N:M groups, one quantization group) it gathers each row's packed codes and
 // indices (one unaligned 8-byte read per row and half window, shifted to the row's bit offset),
 // decodes the up to 16 stored values per row to weights (scale * float(code - zero), exactly as the
-// reference decoder) and their in-group columns into an L1 tile, then runs the chains of up to 8
-// batch rows at a time: x of one N:M group is broadcast to every 128/256-bit lane and permuted by
-// each row's index, so lane l gets x[b, column of its j-th stored value], then one FMA per slot.
-// Every lane's chain therefore visits its row's stored columns in order, as the scalar kernel does.
+// reference decoder; f32 values: one 16-lane gather per slot) and their in-group columns into an L1
+// tile, then runs the chains of up to 8 batch rows at a time: x of one N:M group is broadcast to
+// every 128/256-bit lane and permuted by each row's index, so lane l gets x[b, column of its j-th
+// stored value], then one FMA per slot. Every lane's chain therefore visits its row's stored
+// columns in order, as the scalar kernel does.
 #include "runtime_ref/sparse_linear_plan.h"
 
 #if defined(__x86_64__)
@@ -101,25 +102,33 @@ __attribute__((target("avx512f"))) void block(const plan& p, int64_t r0, int64_t
   const __m512i code_mask = _mm512_set1_epi32((1 << p.bits) - 1);
   thread_local std::vector<float> scale;
   thread_local std::vector<int32_t> zero;
-  group_tables(p, r0, lanes, scale, zero);
+  if (p.quantized) group_tables(p, r0, lanes, scale, zero);
+  alignas(64) int32_t value_first[lanes];  // f32 values: element index of each row's first stored value
+  for (int l = 0; l < lanes; ++l) value_first[l] = static_cast<int32_t>((r0 + l) * p.per_row);
   const bool one_code_read = slots * p.bits <= 32, one_index_read = slots * p.index_bits <= 32;
   window_tile tile;
   for (int64_t t = 0; t < windows; ++t) {
     const int64_t c0 = t * p.window_cols;
     const size_t g = static_cast<size_t>(p.groups == 1 ? 0 : c0 / p.group) * lanes;
-    const __m512 sv = _mm512_loadu_ps(scale.data() + g);
-    const __m512i zv = _mm512_loadu_si512(zero.data() + g);
+    const __m512 sv = p.quantized ? _mm512_loadu_ps(scale.data() + g) : _mm512_setzero_ps();
+    const __m512i zv = p.quantized ? _mm512_loadu_si512(zero.data() + g) : _mm512_setzero_si512();
+    const __m512i vfirst = _mm512_load_si512(value_first);
     // A window's fields take one 8-byte read per row when they fit in 32 bits (after the <= 7-bit
     // shift), else one per half window; the shift registers run on across halves.
-    __m512i codes = gather_16(w.data.data, code_lo, code_hi, t * slots * p.bits);
+    __m512i codes = p.quantized ? gather_16(w.data.data, code_lo, code_hi, t * slots * p.bits) : _mm512_setzero_si512();
     __m512i columns = gather_16(w.indices.data, index_lo, index_hi, t * slots * p.index_bits);
     for (int h = 0; h * 8 < slots; ++h) {
       const int64_t slot = t * slots + h * 8;
-      if (h > 0 && !one_code_read) codes = gather_16(w.data.data, code_lo, code_hi, slot * p.bits);
+      if (h > 0 && !one_code_read && p.quantized) codes = gather_16(w.data.data, code_lo, code_hi, slot * p.bits);
       if (h > 0 && !one_index_read) columns = gather_16(w.indices.data, index_lo, index_hi, slot * p.index_bits);
       for (int j = h * 8; j < slots && j < h * 8 + 8; ++j) {
-        const __m512i code = _mm512_sub_epi32(_mm512_and_si512(codes, code_mask), zv);
-        _mm512_store_ps(tile.w[j], _mm512_mul_ps(sv, _mm512_cvtepi32_ps(code)));
+        if (p.quantized) {
+          const __m512i code = _mm512_sub_epi32(_mm512_and_si512(codes, code_mask), zv);
+          _mm512_store_ps(tile.w[j], _mm512_mul_ps(sv, _mm512_cvtepi32_ps(code)));
+        } else {
+          const __m512i element = _mm512_add_epi32(vfirst, _mm512_set1_epi32(static_cast<int32_t>(t * slots + j)));
+          _mm512_store_ps(tile.w[j], _mm512_i32gather_ps(element, w.data.data, 4));
+        }
         _mm512_store_si512(tile.column[j], columns);
         codes = _mm512_srl_epi32(codes, code_shift);
         columns = _mm512_srl_epi32(columns, index_shift);

@@ -21,7 +21,7 @@ struct plan {
   sparsity_layout layout = sparsity_layout::none;
   int n = 0, m = 0, index_bits = 0;  // n_of_m
   int64_t per_row = 0;               // n_of_m: stored values per row
-  // SIMD windows (n_of_m, quantized, codes of <= 4 bits, m in {2, 4, 8}): a window is
+  // SIMD windows (n_of_m with m in {2, 4, 8}; f32 values or codes of <= 4 bits): a window is
   // window_groups whole N:M groups = window_slots (<= 16) stored values per row and window_cols
   // columns, inside one quantization group. simd is false when the encoding does not fit.
   bool simd = false;

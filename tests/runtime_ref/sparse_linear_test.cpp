@@ -105,7 +105,8 @@ const weight_case cases[] = {
     {20, 64, 2, 4, 4, 12, true},     // windows of 3 N:M groups
     {20, 64, 2, 4, 4, 10, true},     // group not a multiple of m: scalar kernel
     {19, 48, 2, 4, 8, 16, false},    // 8-bit codes: scalar kernel
-    {23, 61, 2, 4, 0, 0, true},      // f32 values: scalar kernel
+    {23, 61, 2, 4, 0, 0, true},      // f32 values, gathered per slot
+    {17, 40, 4, 8, 0, 0, true},
     {7, 172, 2, 4, 4, 32, true},     // fewer rows than a block
     {18, 53, 0, 0, 4, 16, false},    // bitmask
     {13, 37, 0, 0, 0, 0, true},
