@@ -83,9 +83,13 @@ Expected<distill_manifest> read_distill_manifest(const std::string& dir) {
   if (!in) return bad_input(file + ": cannot open (is " + dir + " a distill-targets directory?)");
   std::ostringstream text;
   text << in.rdbuf();
+  return parse_distill_manifest(text.str(), file, dir);
+}
+
+Expected<distill_manifest> parse_distill_manifest(const std::string& text, const std::string& file, const std::string& dir) {
   distill_manifest m;
   try {
-    m.json = json::parse(text.str());
+    m.json = json::parse(text);
   } catch (const std::exception& e) {
     return bad_input(file + ": not valid JSON: " + e.what());
   }
@@ -117,7 +121,7 @@ Expected<distill_manifest> read_distill_manifest(const std::string& dir) {
       return bad_input(file + ": targets.hidden_layers must hold distinct non-negative layers in ascending order");
     s.hidden_layers.push_back(layer.get<int64_t>());
   }
-  if (s.seq < 2 || s.vocab_size < 1 || s.top_k > s.vocab_size || !(s.temperature > 0) || m.samples < 1 || s.dim < 1 || s.seq > (int64_t{1} << 24) ||
+  if (s.seq < 2 || s.vocab_size < 1 || s.top_k > s.vocab_size || !(s.temperature > 0) || !std::isfinite(s.temperature) || m.samples < 1 || s.dim < 1 || s.seq > (int64_t{1} << 24) ||
       s.vocab_size > (int64_t{1} << 31) - 1 || s.dim > (int64_t{1} << 24))
     return bad_input(file + ": targets describe an impossible layout (seq " + std::to_string(s.seq) + ", vocab " + std::to_string(s.vocab_size) + ", top_k " +
                      std::to_string(s.top_k) + ", samples " + std::to_string(m.samples) + ")");

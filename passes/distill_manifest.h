@@ -43,6 +43,9 @@ nlohmann::json distill_manifest_json(const distill_targets_written& written, con
 bool is_distill_targets_dir(const std::string& path);
 
 Expected<distill_manifest> read_distill_manifest(const std::string& dir);
+// The same checks on manifest text already in memory; `file` prefixes messages, `dir` names the
+// directory in them. Used by the fuzzer.
+Expected<distill_manifest> parse_distill_manifest(const std::string& text, const std::string& file, const std::string& dir);
 
 // One shard's tensors, checked against the manifest (size, sha256, names, dtypes, shapes; top-K
 // indices inside the vocabulary, token ids too). Errors name the shard file (bad_input).
