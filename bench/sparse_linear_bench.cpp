@@ -1,7 +1,8 @@
 // Packed 2:4 + w4g32 linear (runtime_ref/sparse_linear) vs the dense f32 product on the decoded
 // weight, on one 4096x4096 layer at batch 1, 16 and 64 (docs/benchmarks.md, "Sparse packed linear").
 // Dense: the runtime's own GEMM (blocked_product -> gemm_f32, what kernel_gemm runs for a dense
-// weight) and, for reference, Eigen's product. Packed: the dispatched kernel and the portable one.
+// weight) and, for reference, Eigen's product. Packed: the dispatched kernel, the AVX2 one (the
+// dispatched one again on a CPU without AVX2) and the portable one.
 // Checks that packed and dense give the same bits. Best of several runs in CPU time; same-run ratios.
 // Usage: sparse_linear_bench [threads (default 1)] [batch ... (default 1 16 64)]
 #include <Eigen/Core>
@@ -59,14 +60,14 @@ int main(int argc, char** argv) {
   Eigen::setNbThreads(threads);
   std::printf("4096x4096, %d thread(s), ISA %s, CPU time (best of 5, 3 at batch 64); weights: dense f32 %zu bytes, packed 2:4+w4g32 %zu bytes\n", threads,
               gemm_isa_name(default_gemm_isa()), static_cast<size_t>(n * n * 4), static_cast<size_t>(packed.stored_bytes()));
-  std::printf("| batch | dense f32, own GEMM | dense f32, Eigen | packed 2:4+w4g32 | packed, portable | own GEMM / packed | Eigen / packed | same bits |\n");
-  std::printf("|---|---|---|---|---|---|---|---|\n");
+  std::printf("| batch | dense f32, own GEMM | dense f32, Eigen | packed 2:4+w4g32 | packed, AVX2+FMA | packed, portable | own GEMM / packed | Eigen / packed | same bits |\n");
+  std::printf("|---|---|---|---|---|---|---|---|---|\n");
   std::vector<int64_t> batches = {1, 16, 64};
   if (argc > 2) batches.clear();
   for (int i = 2; i < argc; ++i) batches.push_back(std::atoll(argv[i]));
   for (const int64_t batch : batches) {
     std::vector<float> x(static_cast<size_t>(batch * n)), y_own(static_cast<size_t>(batch * n)), y_eigen(y_own.size()), y_packed(y_own.size()),
-        y_portable(y_own.size());
+        y_avx2(y_own.size()), y_portable(y_own.size());
     for (auto& v : x) v = normal(rng);
     Eigen::Map<const row_major> mw(decoded.data(), n, n), mx(x.data(), batch, n);
     Eigen::Map<row_major> my_own(y_own.data(), batch, n), my_eigen(y_eigen.data(), batch, n);
@@ -74,11 +75,13 @@ int main(int argc, char** argv) {
     const double t_own = best_seconds([&] { blocked_product(my_own, mx, mw.transpose()); }, reps);
     const double t_eigen = best_seconds([&] { my_eigen.noalias() = mx * mw.transpose(); }, reps);
     const double t_packed = best_seconds([&] { sparse_linear(packed, x.data(), batch, y_packed.data()); }, reps);
+    const double t_avx2 = best_seconds([&] { sparse_linear(packed, x.data(), batch, y_avx2.data(), {.isa = gemm_isa::avx2}); }, reps);
     const double t_portable =
         best_seconds([&] { sparse_linear(packed, x.data(), batch, y_portable.data(), {.isa = gemm_isa::portable}); }, batch == 1 ? 3 : 1);
     const bool same = std::memcmp(y_own.data(), y_packed.data(), y_own.size() * 4) == 0 &&
+                      std::memcmp(y_own.data(), y_avx2.data(), y_own.size() * 4) == 0 &&
                       std::memcmp(y_own.data(), y_portable.data(), y_own.size() * 4) == 0;
-    std::printf("| %lld | %.3f ms | %.3f ms | %.3f ms | %.1f ms | **%.2f×** | %.2f× | %s |\n", static_cast<long long>(batch), 1e3 * t_own,
-                1e3 * t_eigen, 1e3 * t_packed, 1e3 * t_portable, t_own / t_packed, t_eigen / t_packed, same ? "yes" : "NO");
+    std::printf("| %lld | %.3f ms | %.3f ms | %.3f ms | %.3f ms | %.1f ms | **%.2f×** | %.2f× | %s |\n", static_cast<long long>(batch), 1e3 * t_own,
+                1e3 * t_eigen, 1e3 * t_packed, 1e3 * t_avx2, 1e3 * t_portable, t_own / t_packed, t_eigen / t_packed, same ? "yes" : "NO");
   }
 }
