@@ -91,6 +91,7 @@ Expected<shard_writer> shard_writer::create(std::string dir, shard_layout layout
                      " bytes including its header); raise --shard-size");
   w.buffers_.resize(w.layout_.tensors.size());
   w.shard_capacity_ = w.plan_next_shard();
+  w.reserve_buffers();
   return w;
 }
 
@@ -153,7 +154,13 @@ Status shard_writer::flush() {
   shard_first_ += in_shard_;
   in_shard_ = 0;
   shard_capacity_ = plan_next_shard();
+  reserve_buffers();
   return Status::ok_status();
+}
+
+void shard_writer::reserve_buffers() {
+  // Exactly one shard's bytes, allocated once: growing by doubling could hold up to twice that.
+  for (size_t t = 0; t < layout_.tensors.size(); ++t) buffers_[t].reserve(layout_.tensors[t].sample_bytes() * static_cast<uint64_t>(shard_capacity_));
 }
 
 Status shard_writer::finish() {

@@ -56,6 +56,7 @@ class shard_writer {
  private:
   Status flush();
   int64_t plan_next_shard() const;  // samples of the shard starting at next_sample_
+  void reserve_buffers();
 
   std::string dir_;
   shard_layout layout_;
