@@ -108,6 +108,12 @@ TEST(CompressRecipe, EpkRecordsTheResolvedRecipeAndItsHash) {
   EXPECT_TRUE(extra["report"]["quality"]["passed"].get<bool>());
   EXPECT_FALSE(extra["report"]["passes"][0].contains("seconds"));  // timings only in --report: the .epk stays reproducible
   EXPECT_EQ(nlohmann::json::parse(run.out)["recipe_sha256"], hash);
+  // verify --recipe without --against: the base is the input the .epk records; a flag overrides the recipe.
+  auto verify = run_cli({"-q", "verify", out.string(), "--recipe", recipe, "--json"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.err;
+  EXPECT_EQ(nlohmann::json::parse(verify.out)["against"], mnist());
+  verify = run_cli({"-q", "verify", out.string(), "--recipe", recipe, "--min-cosine", "1", "--max-nmse", "0", "--json"});
+  EXPECT_EQ(verify.exit_code, 1) << verify.err;
 }
 
 }  // namespace
