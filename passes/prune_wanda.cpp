@@ -30,15 +30,26 @@ Expected<pruned_weight> prune_wanda(std::span<const float> weight, int64_t rows,
   out.mask.assign(weight.size(), uint8_t{1});
   out.rows = rows;
   out.cols = cols;
-  parallel_for(rows, options.threads, [&](int64_t begin, int64_t end) {
-    std::vector<float> score(static_cast<size_t>(cols));
-    for (int64_t r = begin; r < end; ++r) {
-      // Products in double, rounded once: the same value whichever way a reference computes it.
-      for (int64_t j = 0; j < cols; ++j)
-        score[static_cast<size_t>(j)] = static_cast<float>(std::fabs(static_cast<double>(weight[static_cast<size_t>(r * cols + j)])) * norms[static_cast<size_t>(j)]);
-      select_row_mask(score.data(), cols, options.pattern, out.mask.data() + r * cols);
-    }
-  });
+  // Products in double, rounded once: the same value whichever way a reference computes it.
+  const auto score_row = [&](int64_t r, float* score) {
+    for (int64_t j = 0; j < cols; ++j)
+      score[j] = static_cast<float>(std::fabs(static_cast<double>(weight[static_cast<size_t>(r * cols + j)])) * norms[static_cast<size_t>(j)]);
+  };
+  if (options.pattern.kind == sparsity_kind::unstructured && options.scope == mask_scope::per_tensor) {
+    std::vector<float> score(weight.size());
+    parallel_for(rows, options.threads, [&](int64_t begin, int64_t end) {
+      for (int64_t r = begin; r < end; ++r) score_row(r, score.data() + r * cols);
+    });
+    prune_lowest(score.data(), rows * cols, pruned_count(options.pattern.fraction, rows * cols), out.mask.data());
+  } else {
+    parallel_for(rows, options.threads, [&](int64_t begin, int64_t end) {
+      std::vector<float> score(static_cast<size_t>(cols));
+      for (int64_t r = begin; r < end; ++r) {
+        score_row(r, score.data());
+        select_row_mask(score.data(), cols, options.pattern, out.mask.data() + r * cols);
+      }
+    });
+  }
   apply_mask(out);
   return out;
 }

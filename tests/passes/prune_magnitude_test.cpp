@@ -75,13 +75,18 @@ TEST(PruneMagnitude, GlobalThresholdAcrossTensors) {
   EXPECT_NE(nm.status().message().find("unstructured"), std::string::npos);
 }
 
-std::vector<uint8_t> reference_wanda(const std::vector<float>& w, int64_t rows, int64_t cols, const std::vector<double>& norms, const sparsity_pattern& p) {
+std::vector<uint8_t> reference_wanda(const std::vector<float>& w, int64_t rows, int64_t cols, const std::vector<double>& norms, const sparsity_pattern& p,
+                                     mask_scope scope) {
+  // The documented score: |W| * ||X_j|| in double, rounded once to float.
+  std::vector<double> all(w.size());
+  for (size_t i = 0; i < w.size(); ++i) all[i] = static_cast<float>(std::fabs(static_cast<double>(w[i])) * norms[i % static_cast<size_t>(cols)]);
   std::vector<uint8_t> mask(w.size(), 1);
+  if (p.kind == sparsity_kind::unstructured && scope == mask_scope::per_tensor) {
+    reference_prune_lowest(all, static_cast<int64_t>(std::floor(p.fraction * static_cast<double>(w.size()) + 0.5)), mask, 0);
+    return mask;
+  }
   for (int64_t r = 0; r < rows; ++r) {
-    std::vector<double> s(static_cast<size_t>(cols));
-    // The documented score: |W| * ||X_j|| in double, rounded once to float.
-    for (int64_t c = 0; c < cols; ++c)
-      s[static_cast<size_t>(c)] = static_cast<float>(std::fabs(static_cast<double>(w[static_cast<size_t>(r * cols + c)])) * norms[static_cast<size_t>(c)]);
+    const std::vector<double> s(all.begin() + r * cols, all.begin() + (r + 1) * cols);
     reference_row_mask(s, p, mask, r * cols);
   }
   return mask;
@@ -105,16 +110,36 @@ TEST(PruneWanda, NormsFromHessianMatchPlainSums) {
 
 TEST(PruneWanda, MatchesReferenceOnOddShapes) {
   for (const shape sh : shapes)
-    for (const sparsity_pattern& p : patterns) {
-      const auto w = random_weight(sh.rows, sh.cols, 21 + static_cast<uint64_t>(sh.rows));
-      const auto norms = plain_column_norms(correlated_rows(200, sh.cols, 5), sh.cols);
-      auto got = prune_wanda(w, sh.rows, sh.cols, norms, wanda_options{.pattern = p, .threads = 2});
-      ASSERT_TRUE(got.ok()) << got.status().message();
-      EXPECT_EQ(got->mask, reference_wanda(w, sh.rows, sh.cols, norms, p)) << sparsity_pattern_name(p) << " " << sh.rows << "x" << sh.cols;
-      EXPECT_TRUE(check_sparsity_mask(got->mask, sh.rows, sh.cols, p, mask_scope::per_row).ok());
-      EXPECT_EQ(got->pruned, sh.rows * pruned_per_row(p, sh.cols));
-      for (size_t i = 0; i < w.size(); ++i) ASSERT_EQ(got->values[i], got->mask[i] ? w[i] : 0.0f);
-    }
+    for (const sparsity_pattern& p : patterns)
+      for (const mask_scope scope : {mask_scope::per_row, mask_scope::per_tensor}) {
+        const auto w = random_weight(sh.rows, sh.cols, 21 + static_cast<uint64_t>(sh.rows));
+        const auto norms = plain_column_norms(correlated_rows(200, sh.cols, 5), sh.cols);
+        auto got = prune_wanda(w, sh.rows, sh.cols, norms, wanda_options{.pattern = p, .scope = scope, .threads = 2});
+        ASSERT_TRUE(got.ok()) << got.status().message();
+        EXPECT_EQ(got->mask, reference_wanda(w, sh.rows, sh.cols, norms, p, scope)) << sparsity_pattern_name(p) << " " << sh.rows << "x" << sh.cols;
+        const bool tensor_count = p.kind == sparsity_kind::unstructured && scope == mask_scope::per_tensor;
+        EXPECT_TRUE(check_sparsity_mask(got->mask, sh.rows, sh.cols, p, tensor_count ? mask_scope::per_tensor : mask_scope::per_row).ok());
+        EXPECT_EQ(got->pruned, tensor_count ? pruned_count(p.fraction, sh.rows * sh.cols) : sh.rows * pruned_per_row(p, sh.cols));
+        for (size_t i = 0; i < w.size(); ++i) ASSERT_EQ(got->values[i], got->mask[i] ? w[i] : 0.0f);
+      }
+}
+
+TEST(PruneWanda, PerTensorPrunesQuietRowsHarder) {
+  // Rows 0..9 are 20x quieter: one threshold over the tensor takes most of its zeros from them,
+  // while per row every row prunes the same count; the tensor total is the same.
+  const int64_t rows = 30, cols = 41;
+  auto w = random_weight(rows, cols, 17);
+  for (int64_t i = 0; i < 10 * cols; ++i) w[static_cast<size_t>(i)] *= 0.05f;
+  const std::vector<double> norms(static_cast<size_t>(cols), 1.0);
+  const sparsity_pattern p = sparsity_pattern::unstructured(0.4);
+  auto row = prune_wanda(w, rows, cols, norms, wanda_options{.pattern = p});
+  auto tensor = prune_wanda(w, rows, cols, norms, wanda_options{.pattern = p, .scope = mask_scope::per_tensor});
+  ASSERT_TRUE(row.ok() && tensor.ok());
+  EXPECT_EQ(tensor->pruned, pruned_count(0.4, rows * cols));
+  int64_t quiet = 0;
+  for (int64_t i = 0; i < 10 * cols; ++i) quiet += tensor->mask[static_cast<size_t>(i)] == 0;
+  EXPECT_GT(quiet, 9 * cols);
+  EXPECT_EQ(std::count(row->mask.begin(), row->mask.begin() + 10 * cols, uint8_t{0}), 10 * pruned_count(0.4, cols));
 }
 
 TEST(PruneWanda, BeatsMagnitudeWithLoudChannels) {
@@ -139,11 +164,15 @@ TEST(PruneMagnitudeWanda, SameAtOneAndTwoThreads) {
     auto m2 = prune_magnitude(w, rows, cols, magnitude_options{.pattern = p, .scope = mask_scope::per_row, .threads = 2});
     auto w1 = prune_wanda(w, rows, cols, norms, wanda_options{.pattern = p, .threads = 1});
     auto w2 = prune_wanda(w, rows, cols, norms, wanda_options{.pattern = p, .threads = 2});
-    ASSERT_TRUE(m1.ok() && m2.ok() && w1.ok() && w2.ok());
+    auto t1 = prune_wanda(w, rows, cols, norms, wanda_options{.pattern = p, .scope = mask_scope::per_tensor, .threads = 1});
+    auto t2 = prune_wanda(w, rows, cols, norms, wanda_options{.pattern = p, .scope = mask_scope::per_tensor, .threads = 2});
+    ASSERT_TRUE(m1.ok() && m2.ok() && w1.ok() && w2.ok() && t1.ok() && t2.ok());
     EXPECT_EQ(m1->mask, m2->mask);
     EXPECT_EQ(m1->values, m2->values);
     EXPECT_EQ(w1->mask, w2->mask);
     EXPECT_EQ(w1->values, w2->values);
+    EXPECT_EQ(t1->mask, t2->mask);
+    EXPECT_EQ(t1->values, t2->values);
   }
 }
 
