@@ -74,8 +74,10 @@ Status compress(const compress_args& args, int& exit_code) {
   // Both files are written at the end; a missing folder is found now, before any work, so a run
   // never leaves the .epk without its report.
   for (const std::string& out : {args.output, args.report_path}) {
-    const auto dir = std::filesystem::absolute(out).parent_path();
-    if (!out.empty() && !std::filesystem::is_directory(dir)) return io_failure(out + ": the folder " + dir.string() + " does not exist");
+    if (out.empty()) continue;
+    std::error_code ec;
+    const auto dir = std::filesystem::absolute(out, ec).parent_path();
+    if (ec || !std::filesystem::is_directory(dir, ec)) return io_failure(out + ": the folder " + dir.string() + " does not exist");
   }
   EP_ASSIGN_OR_RETURN(model m, load(args.input, args.load));
   EP_RETURN_IF_ERROR(check_recipe_for_model(recipe.resolved, m.llm ? recipe_model_kind::language_model : recipe_model_kind::graph_model, args.recipe));
