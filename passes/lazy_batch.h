@@ -61,15 +61,22 @@ class lazy_batch_sweep {
 
   template <class RowBlock>
   void run(float* x, int64_t t, RowBlock&& row_block) {
-    err_.assign(static_cast<size_t>(t * block_), 0.0f);
-    for (int64_t i1 = 0; i1 < cols_; i1 += block_) {
-      const int64_t i2 = i1 + block_ < cols_ ? i1 + block_ : cols_;
-      for (int64_t r = 0; r < t; ++r) {
-        lazy_row row(x + r * cols_, err_.data() + r * block_, u_, cols_, i1, i2);
-        row_block(r, row);
-      }
-      apply_block(x, t, i1, i2);
+    for (int64_t i1 = 0; i1 < cols_; i1 += block_) run_block(x, t, i1, row_block);
+  }
+
+  // One step of run(): the block [i1, min(i1 + block, cols)) of the t rows, then its errors onto
+  // the later columns. Blocks must come in order (i1 = 0, block, 2 block, ...). For callers that
+  // look at all rows between blocks (SparseGPT's per-tensor mask): one sweep per row tile, blocks
+  // outer, tiles inner.
+  template <class RowBlock>
+  void run_block(float* x, int64_t t, int64_t i1, RowBlock&& row_block) {
+    const int64_t i2 = i1 + block_ < cols_ ? i1 + block_ : cols_;
+    err_.resize(static_cast<size_t>(t * block_));
+    for (int64_t r = 0; r < t; ++r) {
+      lazy_row row(x + r * cols_, err_.data() + r * block_, u_, cols_, i1, i2);
+      row_block(r, row);
     }
+    apply_block(x, t, i1, i2);
   }
 
  private:

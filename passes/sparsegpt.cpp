@@ -18,6 +18,7 @@ namespace {
 struct plan {
   int64_t rows = 0, cols = 0, block = 128;
   sparsity_pattern pattern;
+  mask_scope scope = mask_scope::per_row;
   bool quantize = false;
   quant_encoding enc;
   int64_t groups = 1, group = 1;
@@ -34,62 +35,97 @@ struct outputs {
   std::vector<double> row_error;
 };
 
-// OBS saliency of column c of the current row: w_c^2 / U_cc^2.
-float saliency(const lazy_row& x, int64_t c) { return x.value(c) * x.value(c) / (x.diagonal(c) * x.diagonal(c)); }
+// OBS saliency of a current weight w in column c: w^2 / U_cc^2 (in float, the same expression for
+// both scopes).
+float saliency(float w, float u_cc) { return w * w / (u_cc * u_cc); }
 
-void run_tile(const plan& p, const float* w, int64_t r0, int64_t t, outputs& out) {
-  const int64_t cols = p.cols;
+// Settles one row's columns of the current block: the per-row mask (unstructured per row: when the
+// block starts; N:M: when a group starts), joint quantization, the error pushed onward.
+void settle_row_block(const plan& p, int64_t row, lazy_row& x, outputs& out) {
+  const int64_t cols = p.cols, i1 = x.begin(), i2 = x.end();
   const int levels = 1 << p.enc.bits;
-  std::vector<float> tile(w + r0 * cols, w + (r0 + t) * cols);  // current weights, row-major [t, cols]
-  std::vector<float> score(static_cast<size_t>(std::max(p.block, p.pattern.m)));
-  lazy_batch_sweep sweep(p.u.data(), cols, p.block);
-  sweep.run(tile.data(), t, [&](int64_t r, lazy_row& x) {
-    const int64_t row = r0 + r, i1 = x.begin(), i2 = x.end();
-    uint8_t* mask = out.mask.data() + row * cols;
-    if (p.pattern.kind == sparsity_kind::unstructured) {
-      for (int64_t c = i1; c < i2; ++c) score[static_cast<size_t>(c - i1)] = saliency(x, c);
-      prune_lowest(score.data(), i2 - i1, pruned_count(p.pattern.fraction, i2) - pruned_count(p.pattern.fraction, i1), mask + i1);
+  thread_local std::vector<float> score;
+  score.resize(static_cast<size_t>(std::max(p.block, p.pattern.m)));
+  uint8_t* mask = out.mask.data() + row * cols;
+  if (p.pattern.kind == sparsity_kind::unstructured && p.scope == mask_scope::per_row) {
+    for (int64_t c = i1; c < i2; ++c) score[static_cast<size_t>(c - i1)] = saliency(x.value(c), x.diagonal(c));
+    prune_lowest(score.data(), i2 - i1, pruned_count(p.pattern.fraction, i2) - pruned_count(p.pattern.fraction, i1), mask + i1);
+  }
+  double loss = 0;
+  float scale = 0, inv = 0;
+  int zero = 0;
+  for (int64_t k = i1; k < i2; ++k) {
+    if (p.pattern.kind == sparsity_kind::n_of_m && k % p.pattern.m == 0) {
+      const int64_t width = std::min(p.pattern.m, cols - k);
+      for (int64_t c = k; c < k + width; ++c) score[static_cast<size_t>(c - k)] = saliency(x.value(c), x.diagonal(c));
+      prune_lowest(score.data(), width, width - kept_in_group(p.pattern, width), mask + k);
     }
-    double loss = 0;
-    float scale = 0, inv = 0;
-    int zero = 0;
-    for (int64_t k = i1; k < i2; ++k) {
-      if (p.pattern.kind == sparsity_kind::n_of_m && k % p.pattern.m == 0) {
-        const int64_t width = std::min(p.pattern.m, cols - k);
-        for (int64_t c = k; c < k + width; ++c) score[static_cast<size_t>(c - k)] = saliency(x, c);
-        prune_lowest(score.data(), width, width - kept_in_group(p.pattern, width), mask + k);
+    if (p.quantize && (k % p.group == 0 || k == i1)) {
+      const int64_t g = k / p.group;
+      uint16_t* stored_scale = out.scales.data() + row * p.groups + g;
+      uint8_t* stored_zero = p.enc.symmetric ? nullptr : out.zeros.data() + row * p.groups + g;
+      if (k % p.group == 0) {
+        uint8_t z = 0;
+        pending_group_params(x, k, std::min(p.group, cols - k), p.enc, p.rtn, stored_scale, &z);
+        if (stored_zero != nullptr) *stored_zero = z;
       }
-      if (p.quantize && (k % p.group == 0 || k == i1)) {
-        const int64_t g = k / p.group;
-        uint16_t* stored_scale = out.scales.data() + row * p.groups + g;
-        uint8_t* stored_zero = p.enc.symmetric ? nullptr : out.zeros.data() + row * p.groups + g;
-        if (k % p.group == 0) {
-          uint8_t z = 0;
-          pending_group_params(x, k, std::min(p.group, cols - k), p.enc, p.rtn, stored_scale, &z);
-          if (stored_zero != nullptr) *stored_zero = z;
-        }
-        scale = f16_to_f32(*stored_scale);
-        inv = scale == 0.0f ? 0.0f : 1.0f / scale;
-        zero = stored_zero != nullptr ? *stored_zero : static_cast<int>(p.enc.implicit_zero());
-      }
-      const float value = x.value(k);
-      float kept = 0.0f;
-      int q = zero;
-      if (mask[k] != 0) {
-        if (p.quantize) {
-          q = std::clamp(static_cast<int>(std::nearbyint(value * inv)) + zero, 0, levels - 1);
-          kept = scale * static_cast<float>(q - zero);
-        } else {
-          kept = value;
-        }
-      }
-      if (p.quantize) out.codes[static_cast<size_t>(row * cols + k)] = static_cast<uint8_t>(q);
-      out.values[static_cast<size_t>(row * cols + k)] = kept;
-      const float e_k = x.settle(k, kept);
-      loss += static_cast<double>(e_k) * e_k;
+      scale = f16_to_f32(*stored_scale);
+      inv = scale == 0.0f ? 0.0f : 1.0f / scale;
+      zero = stored_zero != nullptr ? *stored_zero : static_cast<int>(p.enc.implicit_zero());
     }
-    out.row_error[static_cast<size_t>(row)] += loss / 2;
+    const float value = x.value(k);
+    float kept = 0.0f;
+    int q = zero;
+    if (mask[k] != 0) {
+      if (p.quantize) {
+        q = std::clamp(static_cast<int>(std::nearbyint(value * inv)) + zero, 0, levels - 1);
+        kept = scale * static_cast<float>(q - zero);
+      } else {
+        kept = value;
+      }
+    }
+    if (p.quantize) out.codes[static_cast<size_t>(row * cols + k)] = static_cast<uint8_t>(q);
+    out.values[static_cast<size_t>(row * cols + k)] = kept;
+    const float e_k = x.settle(k, kept);
+    loss += static_cast<double>(e_k) * e_k;
+  }
+  out.row_error[static_cast<size_t>(row)] += loss / 2;
+}
+
+// Per-tensor unstructured mask of block [i1, i2): its share of the tensor's count,
+// pruned_count(s, rows * i2) - pruned_count(s, rows * i1), taken over the saliencies of all rows at
+// once on the current weights (every earlier block's errors applied); ties: lower flat index.
+void choose_tensor_block_mask(const plan& p, const float* x, int64_t i1, int64_t i2, int threads, uint8_t* mask) {
+  const int64_t rows = p.rows, cols = p.cols, width = i2 - i1;
+  std::vector<float> score(static_cast<size_t>(rows * width));
+  std::vector<uint8_t> keep(score.size(), uint8_t{1});
+  parallel_for(rows, threads, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r)
+      for (int64_t c = i1; c < i2; ++c)
+        score[static_cast<size_t>(r * width + c - i1)] = saliency(x[r * cols + c], p.u[static_cast<size_t>(c * cols + c)]);
   });
+  const double s = p.pattern.fraction;
+  prune_lowest(score.data(), rows * width, pruned_count(s, rows * i2) - pruned_count(s, rows * i1), keep.data());
+  for (int64_t r = 0; r < rows; ++r) std::copy_n(keep.data() + r * width, width, mask + r * cols + i1);
+}
+
+// Blocks in order; within a block the row tiles run in parallel, each with its own lazy errors.
+// A tile's rows depend only on themselves and on the mask, which is fixed before the block's tiles
+// start, so the result does not depend on the thread count (nor on row_tile).
+void sweep_blocks(const plan& p, float* x, int64_t row_tile, int threads, outputs& out) {
+  const int64_t tiles = (p.rows + row_tile - 1) / row_tile;
+  std::vector<lazy_batch_sweep> sweeps(static_cast<size_t>(tiles), lazy_batch_sweep(p.u.data(), p.cols, p.block));
+  for (int64_t i1 = 0; i1 < p.cols; i1 += p.block) {
+    if (p.pattern.kind == sparsity_kind::unstructured && p.scope == mask_scope::per_tensor)
+      choose_tensor_block_mask(p, x, i1, std::min(i1 + p.block, p.cols), threads, out.mask.data());
+    parallel_for(tiles, threads, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) {
+        const int64_t r0 = i * row_tile;
+        sweeps[static_cast<size_t>(i)].run_block(x + r0 * p.cols, std::min(row_tile, p.rows - r0), i1,
+                                                 [&](int64_t r, lazy_row& row) { settle_row_block(p, r0 + r, row, out); });
+      }
+    });
+  }
 }
 
 }  // namespace
@@ -105,6 +141,7 @@ Expected<sparsegpt_result> sparsegpt_prune(std::span<const float> weight, int64_
   p.rows = rows;
   p.cols = cols;
   p.pattern = options.pattern;
+  p.scope = options.scope;
   p.block = options.block_size;
   if (p.pattern.kind == sparsity_kind::n_of_m) p.block = (p.block + p.pattern.m - 1) / p.pattern.m * p.pattern.m;
   if (options.quantize) {
@@ -153,13 +190,7 @@ Expected<sparsegpt_result> sparsegpt_prune(std::span<const float> weight, int64_
     if (!p.enc.symmetric) out.zeros.assign(static_cast<size_t>(rows * p.groups), 0);
   }
   out.row_error.assign(static_cast<size_t>(rows), 0.0);
-  const int64_t tiles = (rows + options.row_tile - 1) / options.row_tile;
-  parallel_for(tiles, options.threads, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) {
-      const int64_t r0 = i * options.row_tile;
-      run_tile(p, w.data(), r0, std::min(options.row_tile, rows - r0), out);
-    }
-  });
+  sweep_blocks(p, w.data(), options.row_tile, options.threads, out);
   for (const double e : out.row_error) stats.total_error += e;
   stats.row_error = std::move(out.row_error);
   if (p.quantize) result.quantized = make_quantized_tensor({rows, cols}, p.enc, out.codes, out.scales, out.zeros);

@@ -5,16 +5,21 @@
 //
 // Same machinery as GPTQ (passes/gptq.h): the damped inverse-Hessian factor U, U^T U = (H + lambda I)^-1
 // (passes/gptq_inverse.h, escalation included), columns processed in order in lazy blocks of
-// block_size columns (the sweep of passes/lazy_batch.h, shared with GPTQ), each column's error
-// (w - w_hat) / U_cc pushed onto the later columns; rows are independent given U and run in fixed
-// tiles of row_tile rows, so results are byte-identical at any thread count.
+// block_size columns (the sweep of passes/lazy_batch.h, shared with GPTQ), each column's error (w - w_hat) / U_cc
+// pushed onto the later columns. Blocks are the outer loop; within a block, fixed tiles of row_tile
+// rows run in parallel (rows are independent given U and the block's mask), so results are
+// byte-identical at any thread count.
 //
-// Mask (chosen adaptively, on the CURRENT weights, i.e. with the error of earlier columns applied):
-// * unstructured: when a block [i1, i2) starts, each row prunes the
-//   pruned_count(s, i2) - pruned_count(s, i1) weights of the block with the smallest w_c^2 / U_cc^2
-//   (the OBS saliency). Row totals are exactly pruned_count(s, cols). The reference code ranks a
-//   block over all rows at once; choosing per row keeps rows independent (row tiles) and gives every
-//   row the same sparsity, as Wanda found better for LLMs.
+// Mask (chosen adaptively, on the CURRENT weights, i.e. with the error of earlier columns applied),
+// by the OBS saliency w_c^2 / U_cc^2:
+// * unstructured, scope per_row (default): when a block [i1, i2) starts, each row prunes the
+//   pruned_count(s, i2) - pruned_count(s, i1) weights of the block with the smallest saliency. Row
+//   totals are exactly pruned_count(s, cols): every row gets the same sparsity, as Wanda found
+//   better for LLMs.
+// * unstructured, scope per_tensor (the reference code's choice): when a block starts, its
+//   pruned_count(s, rows * i2) - pruned_count(s, rows * i1) weights of smallest saliency over ALL
+//   rows of the block are pruned (ties: lower flat index). The shares telescope, so the tensor
+//   total is exactly pruned_count(s, rows * cols), as magnitude's per-tensor scope; rows may differ.
 // * N:M: when column c with c % M == 0 comes up, the group [c, c + M) keeps its N columns of largest
 //   w^2 / U^2 (the tail group keeps floor(N t / M), sparsity_pattern.h). The effective block size is
 //   rounded up to a multiple of M so a group never straddles two blocks.
@@ -41,12 +46,13 @@ namespace edgepack {
 
 struct sparsegpt_options {
   sparsity_pattern pattern = {};              // default 50 % unstructured
+  mask_scope scope = mask_scope::per_row;     // unstructured only: per-row counts or per-tensor blocks
   std::optional<quant_encoding> quantize = std::nullopt;  // joint quantization of the kept weights ([out, in] view)
   double damp = 0.01;                    // lambda = damp * mean(diag H)
   double max_damp = 1e4;                 // escalation cap (fraction of the mean diagonal)
   int64_t block_size = 128;              // lazy-batch width (rounded up to a multiple of M for N:M)
   int scale_search_steps = 4;            // symmetric scale search of the RTN quantizer
-  int64_t row_tile = 128;                // rows per task; part of the result's definition
+  int64_t row_tile = 128;                // rows per task within a block (the result does not depend on it)
   int threads = 0;                       // 0: all cores; the result does not depend on it
 };
 

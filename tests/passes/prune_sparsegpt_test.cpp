@@ -1,5 +1,5 @@
 // SparseGPT: against a slow, obvious double-precision reference (column by column, no lazy
-// batching, Gauss-Jordan inverse + plain Cholesky), pattern and exact-count checks, goldens
+// batching, Gauss-Jordan inverse + plain Cholesky; per-row and per-tensor masks), pattern and exact-count checks, goldens
 // (diagonal Hessian = Wanda's mask; s0 + quantization = GPTQ bit for bit), joint quantization
 // keeping pruned weights at exact zero codes, thread independence, output error below Wanda and
 // magnitude on correlated inputs, bad options.
@@ -16,6 +16,7 @@
 #include "passes/rtn_quantizer.h"
 #include "passes/sparsegpt.h"
 #include "tests/passes/prune_test_util.h"
+#include "tests/passes/sparsegpt_reference.h"
 
 namespace edgepack {
 namespace {
@@ -23,87 +24,13 @@ namespace {
 using namespace prune_test;
 using matrix = std::vector<double>;
 
-struct reference_output {
-  std::vector<double> values;
-  std::vector<uint8_t> mask;
-};
-
-// Straight from the paper's algorithm, one row and one column at a time, all in double.
-reference_output reference_sparsegpt(const std::vector<float>& weight, int64_t rows, int64_t cols, matrix h, const sparsegpt_options& o) {
-  const sparsity_pattern& p = o.pattern;
-  int64_t block = o.block_size;
-  if (p.kind == sparsity_kind::n_of_m) block = (block + p.m - 1) / p.m * p.m;
-  std::vector<double> w(weight.begin(), weight.end());
-  for (int64_t i = 0; i < cols; ++i)
-    if (h[static_cast<size_t>(i * cols + i)] == 0) {
-      h[static_cast<size_t>(i * cols + i)] = 1;
-      for (int64_t r = 0; r < rows; ++r) w[static_cast<size_t>(r * cols + i)] = 0;
-    }
-  double mean = 0;
-  for (int64_t i = 0; i < cols; ++i) mean += h[static_cast<size_t>(i * cols + i)] / static_cast<double>(cols);
-  for (int64_t i = 0; i < cols; ++i) h[static_cast<size_t>(i * cols + i)] += o.damp * mean;
-  const matrix u = reference_upper_cholesky(reference_inverse(h, cols), cols);
-  const auto U = [&](int64_t i, int64_t j) { return u[static_cast<size_t>(i * cols + j)]; };
-  reference_output out{std::vector<double>(w.size(), 0.0), std::vector<uint8_t>(w.size(), 1)};
-  const quant_encoding enc = o.quantize.value_or(quant_encoding{});
-  const int64_t group = enc.effective_group(cols);
-  const int levels = 1 << enc.bits;
-  for (int64_t r = 0; r < rows; ++r) {
-    std::vector<double> x(w.begin() + r * cols, w.begin() + (r + 1) * cols);
-    double scale = 0;
-    int zero = 0;
-    for (int64_t k = 0; k < cols; ++k) {
-      if (p.kind == sparsity_kind::unstructured && k % block == 0) {
-        const int64_t end = std::min(cols, k + block);
-        std::vector<double> s;
-        for (int64_t c = k; c < end; ++c) s.push_back(x[static_cast<size_t>(c)] * x[static_cast<size_t>(c)] / (U(c, c) * U(c, c)));
-        const auto count = [&](int64_t n) { return static_cast<int64_t>(std::floor(p.fraction * static_cast<double>(n) + 0.5)); };
-        reference_prune_lowest(s, count(end) - count(k), out.mask, r * cols + k);
-      }
-      if (p.kind == sparsity_kind::n_of_m && k % p.m == 0) {
-        const int64_t width = std::min(p.m, cols - k);
-        const int64_t keep = width == p.m ? p.n : p.n * width / p.m;
-        std::vector<double> s;
-        for (int64_t c = k; c < k + width; ++c) s.push_back(x[static_cast<size_t>(c)] * x[static_cast<size_t>(c)] / (U(c, c) * U(c, c)));
-        reference_prune_lowest(s, width - keep, out.mask, r * cols + k);
-      }
-      if (o.quantize && k % group == 0) {
-        const int64_t end = std::min(cols, k + group);
-        std::vector<float> g(x.begin() + k, x.begin() + end);
-        std::vector<uint8_t> codes(g.size());
-        quant_encoding single = enc;
-        single.group_size = 0;
-        uint16_t s16 = 0;
-        uint8_t z = static_cast<uint8_t>(enc.implicit_zero());
-        (void)quantize_row_rtn(g.data(), static_cast<int64_t>(g.size()), single, rtn_row_options{.scale_search_steps = o.scale_search_steps}, codes.data(),
-                               &s16, &z);
-        scale = f16_to_f32(s16);
-        zero = enc.symmetric ? static_cast<int>(enc.implicit_zero()) : z;
-      }
-      const double value = x[static_cast<size_t>(k)];
-      double kept = 0;
-      if (out.mask[static_cast<size_t>(r * cols + k)]) {
-        if (o.quantize) {
-          const int q = scale == 0 ? zero : std::clamp(static_cast<int>(std::nearbyint(value / scale)) + zero, 0, levels - 1);
-          kept = scale * (q - zero);
-        } else {
-          kept = value;
-        }
-      }
-      out.values[static_cast<size_t>(r * cols + k)] = kept;
-      const double err = (value - kept) / U(k, k);
-      for (int64_t j = k + 1; j < cols; ++j) x[static_cast<size_t>(j)] -= err * U(k, j);
-    }
-  }
-  return out;
-}
-
 struct reference_case {
   const char* name;
   int64_t rows, cols;
   sparsity_pattern pattern;
   std::optional<quant_encoding> quantize;
   int64_t block;
+  mask_scope scope = mask_scope::per_row;
 };
 
 quant_encoding enc_of(int bits, int64_t group, bool symmetric) { return quant_encoding{.bits = bits, .group_size = group, .symmetric = symmetric}; }
@@ -114,14 +41,15 @@ TEST_P(SparseGptReference, MatchesSlowDoubleReference) {
   const reference_case& c = GetParam();
   const auto w = random_weight(c.rows, c.cols, 7 + static_cast<uint64_t>(c.rows));
   const auto h = hessian_of(correlated_rows(400, c.cols, 8), c.cols);
-  const sparsegpt_options options{.pattern = c.pattern, .quantize = c.quantize, .block_size = c.block, .row_tile = 16, .threads = 2};
+  const sparsegpt_options options{.pattern = c.pattern, .scope = c.scope, .quantize = c.quantize, .block_size = c.block, .row_tile = 16, .threads = 2};
   auto got = sparsegpt_prune(w, c.rows, c.cols, h, options);
   ASSERT_TRUE(got.ok()) << got.status().message();
   EXPECT_TRUE(got->stats.warnings.empty());
-  const reference_output ref = reference_sparsegpt(w, c.rows, c.cols, h, options);
-  // The mask and the pattern.
-  EXPECT_TRUE(check_sparsity_mask(got->pruned.mask, c.rows, c.cols, c.pattern, mask_scope::per_row).ok());
-  EXPECT_EQ(got->pruned.pruned, c.rows * pruned_per_row(c.pattern, c.cols));
+  const reference_output ref = reference_sparsegpt(w, c.rows, c.cols, h, options, c.scope);
+  // The mask and the pattern: exact counts per row, or over the tensor.
+  const bool per_tensor = c.pattern.kind == sparsity_kind::unstructured && c.scope == mask_scope::per_tensor;
+  EXPECT_TRUE(check_sparsity_mask(got->pruned.mask, c.rows, c.cols, c.pattern, per_tensor ? mask_scope::per_tensor : mask_scope::per_row).ok());
+  EXPECT_EQ(got->pruned.pruned, per_tensor ? pruned_count(c.pattern.fraction, c.rows * c.cols) : c.rows * pruned_per_row(c.pattern, c.cols));
   for (size_t i = 0; i < w.size(); ++i)
     if (got->pruned.mask[i] == 0) {
       ASSERT_EQ(got->pruned.values[i], 0.0f);
@@ -166,7 +94,14 @@ INSTANTIATE_TEST_SUITE_P(
                       reference_case{"s2of4_w4g32_64x172", 64, 172, sparsity_pattern::n_of_m(2, 4), enc_of(4, 32, true), 128},
                       reference_case{"s2of4_w4g32_asym_64x172", 64, 172, sparsity_pattern::n_of_m(2, 4), enc_of(4, 32, false), 128},
                       reference_case{"s50_w3g32_asym_41x100_block24", 41, 100, sparsity_pattern::unstructured(0.5), enc_of(3, 32, false), 24},
-                      reference_case{"s4of8_w8_per_channel_37x53", 37, 53, sparsity_pattern::n_of_m(4, 8), enc_of(8, 0, true), 16}),
+                      reference_case{"s4of8_w8_per_channel_37x53", 37, 53, sparsity_pattern::n_of_m(4, 8), enc_of(8, 0, true), 16},
+                      reference_case{"s50_per_tensor_37x53_block8", 37, 53, sparsity_pattern::unstructured(0.5), std::nullopt, 8, mask_scope::per_tensor},
+                      reference_case{"s30_per_tensor_64x172_block40", 64, 172, sparsity_pattern::unstructured(0.3), std::nullopt, 40, mask_scope::per_tensor},
+                      reference_case{"s50_per_tensor_172x64", 172, 64, sparsity_pattern::unstructured(0.5), std::nullopt, 128, mask_scope::per_tensor},
+                      reference_case{"s50_w3g32_asym_per_tensor_41x100_block24", 41, 100, sparsity_pattern::unstructured(0.5), enc_of(3, 32, false), 24,
+                                     mask_scope::per_tensor},
+                      // N:M ignores the scope.
+                      reference_case{"s2of4_per_tensor_37x53_block12", 37, 53, sparsity_pattern::n_of_m(2, 4), std::nullopt, 12, mask_scope::per_tensor}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(SparseGpt, DiagonalHessianGivesWandaMaskAndNoUpdate) {
@@ -178,13 +113,14 @@ TEST(SparseGpt, DiagonalHessianGivesWandaMaskAndNoUpdate) {
     h[static_cast<size_t>(i * cols + i)] = 1.0 + 0.37 * static_cast<double>(i % 7);
     norms[static_cast<size_t>(i)] = std::sqrt(h[static_cast<size_t>(i * cols + i)]);
   }
-  for (const sparsity_pattern& p : {sparsity_pattern::unstructured(0.5), sparsity_pattern::n_of_m(2, 4)}) {
-    auto s = sparsegpt_prune(w, rows, cols, h, sparsegpt_options{.pattern = p, .damp = 0.0, .block_size = 64});
-    auto wa = prune_wanda(w, rows, cols, norms, wanda_options{.pattern = p});
-    ASSERT_TRUE(s.ok() && wa.ok());
-    EXPECT_EQ(s->pruned.mask, wa->mask) << sparsity_pattern_name(p);
-    EXPECT_EQ(s->pruned.values, wa->values) << sparsity_pattern_name(p);
-  }
+  for (const sparsity_pattern& p : {sparsity_pattern::unstructured(0.5), sparsity_pattern::n_of_m(2, 4)})
+    for (const mask_scope scope : {mask_scope::per_row, mask_scope::per_tensor}) {
+      auto s = sparsegpt_prune(w, rows, cols, h, sparsegpt_options{.pattern = p, .scope = scope, .damp = 0.0, .block_size = 64});
+      auto wa = prune_wanda(w, rows, cols, norms, wanda_options{.pattern = p, .scope = scope});
+      ASSERT_TRUE(s.ok() && wa.ok());
+      EXPECT_EQ(s->pruned.mask, wa->mask) << sparsity_pattern_name(p);
+      EXPECT_EQ(s->pruned.values, wa->values) << sparsity_pattern_name(p);
+    }
 }
 
 TEST(SparseGpt, ZeroSparsityWithQuantizationIsGptq) {
@@ -231,29 +167,31 @@ TEST(SparseGpt, BeatsWandaAndMagnitudeOnCorrelatedInputs) {
   }
 }
 
-TEST(SparseGpt, ByteIdenticalAtOneAndTwoThreads) {
+TEST(SparseGpt, ByteIdenticalAtOneAndTwoThreadsAndAnyRowTile) {
   const int64_t rows = 70, cols = 53;
   const auto w = random_weight(rows, cols, 12);
   const auto h = hessian_of(correlated_rows(300, cols, 13), cols);
-  for (const sparsity_pattern& p : {sparsity_pattern::unstructured(0.5), sparsity_pattern::n_of_m(2, 4)}) {
-    sparsegpt_options options{.pattern = p, .quantize = enc_of(4, 16, false), .block_size = 16, .row_tile = 8};
-    options.threads = 1;
-    auto one = sparsegpt_prune(w, rows, cols, h, options);
-    options.threads = 2;
-    auto two = sparsegpt_prune(w, rows, cols, h, options);
-    ASSERT_TRUE(one.ok() && two.ok());
-    EXPECT_EQ(one->pruned.mask, two->pruned.mask);
-    EXPECT_EQ(one->pruned.values, two->pruned.values);
-    EXPECT_EQ(one->stats.row_error, two->stats.row_error);
-    for (auto view : {&tensor::data, &tensor::scales, &tensor::zeros}) {
-      const byte_view& a = (*one->quantized).*view;
-      const byte_view& b = (*two->quantized).*view;
-      ASSERT_EQ(a.size, b.size);
-      if (a.size > 0) {  // an absent part (symmetric zeros) has no pointer
-        EXPECT_EQ(std::memcmp(a.data, b.data, a.size), 0);
+  for (const sparsity_pattern& p : {sparsity_pattern::unstructured(0.5), sparsity_pattern::n_of_m(2, 4)})
+    for (const mask_scope scope : {mask_scope::per_row, mask_scope::per_tensor}) {
+      sparsegpt_options options{.pattern = p, .scope = scope, .quantize = enc_of(4, 16, false), .block_size = 16, .row_tile = 8};
+      options.threads = 1;
+      auto one = sparsegpt_prune(w, rows, cols, h, options);
+      options.threads = 2;
+      options.row_tile = 5;  // tiles of another size (the last one short): rows depend only on themselves and the mask
+      auto two = sparsegpt_prune(w, rows, cols, h, options);
+      ASSERT_TRUE(one.ok() && two.ok());
+      EXPECT_EQ(one->pruned.mask, two->pruned.mask);
+      EXPECT_EQ(one->pruned.values, two->pruned.values);
+      EXPECT_EQ(one->stats.row_error, two->stats.row_error);
+      for (auto view : {&tensor::data, &tensor::scales, &tensor::zeros}) {
+        const byte_view& a = (*one->quantized).*view;
+        const byte_view& b = (*two->quantized).*view;
+        ASSERT_EQ(a.size, b.size);
+        if (a.size > 0) {  // an absent part (symmetric zeros) has no pointer
+          EXPECT_EQ(std::memcmp(a.data, b.data, a.size), 0);
+        }
       }
     }
-  }
 }
 
 TEST(SparseGpt, SingularHessianEscalatesAndDeadColumnsArePruned) {
