@@ -6,12 +6,15 @@
 # Calibration (wanda, sparsegpt): the reference windows (../shared/peers/stories260K-calib-windows.json,
 # 128 windows of 256 tokens from the first 200,000 characters) when present, else 128 random windows
 # of 256 tokens from --calib-range :200000 (seed 0).
-# Usage: bench/stories260k_prune_table.sh [path/to/edgepack] [threads] [magnitude-scope: tensor|row]
+# Unstructured comparison group: "default" (magnitude per tensor, Wanda and SparseGPT per row: the
+# table in docs/benchmarks.md), or "row" / "tensor" for all three methods (--per-row / --per-tensor).
+# EDGEPACK_PRUNE_SCHEMES limits the schemes (default "s50 s2:4 s4:8 s2:4+w4g32").
+# Usage: bench/stories260k_prune_table.sh [path/to/edgepack] [threads] [scope: default|row|tensor]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 edgepack=${1:-build/tools/edgepack}
 threads=${2:-0}
-scope=${3:-tensor}
+scope=${3:-default}
 model=datasets/stories260K/stories260K.bin
 text=datasets/tinystories/tinystories_val.txt
 windows=${EDGEPACK_CALIB_WINDOWS:-../shared/peers/stories260K-calib-windows.json}
@@ -22,8 +25,10 @@ else
   calib=(--calib "$text" --calib-range :200000 --calib-samples 128 --calib-seq 256 --calib-seed 0)
   echo "calibration: 128 random windows of $text[:200000]" >&2
 fi
-magnitude_scope=()
-[ "$scope" = row ] && magnitude_scope=(--per-row)
+case "$scope" in
+  default) scope_flag=() ;; row) scope_flag=(--per-row) ;; tensor) scope_flag=(--per-tensor) ;;
+  *) echo "scope must be default, row or tensor (got '$scope')" >&2; exit 2 ;;
+esac
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 json_field() { /usr/bin/env python3 -c "import json,sys; j=json.load(sys.stdin); print(j$1)"; }
@@ -47,12 +52,12 @@ read -r bytes bpw pbpw < <(size "$model")
 echo "| pattern | method | PPL | KLD vs f32 | file bytes | bits/weight (all) | bits/weight (pruned tensors) | peer KLD (PPL) |"
 echo "|---|---|---|---|---|---|---|---|"
 printf "| dense f32 | — | %.4f | %.4f | %s | %.2f | %.2f | — (5.8167) |\n" "$ppl" "$kld" "$bytes" "$bpw" "$pbpw"
-for scheme in s50 s2:4 s4:8 s2:4+w4g32; do
+for scheme in ${EDGEPACK_PRUNE_SCHEMES:-s50 s2:4 s4:8 s2:4+w4g32}; do
   for method in magnitude wanda sparsegpt; do
     [ "$scheme" = s2:4+w4g32 ] && [ "$method" != sparsegpt ] && continue
     file=$work/${scheme//[:+]/_}-$method.epk
-    args=(--scheme "$scheme" --method "$method")
-    [ "$method" = magnitude ] && args+=("${magnitude_scope[@]}") || args+=("${calib[@]}")
+    args=(--scheme "$scheme" --method "$method" "${scope_flag[@]}")
+    [ "$method" = magnitude ] || args+=("${calib[@]}")
     "$edgepack" -q --threads "$threads" prune "$model" -o "$file" "${args[@]}" >/dev/null
     read -r ppl kld < <(evaluate "$file")
     read -r bytes bpw pbpw < <(size "$file")

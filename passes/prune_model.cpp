@@ -56,6 +56,11 @@ nlohmann::json base_stats(const std::string& name, const char* method, const pru
           {"bytes_after", result.stored_bytes()}};
 }
 
+// The comparison group recorded in the stats: N:M is always decided per group of a row.
+const char* scope_name(const prune_weight_plan& plan, mask_scope scope) {
+  return plan.pattern.kind == sparsity_kind::n_of_m ? "group" : scope == mask_scope::per_row ? "row" : "tensor";
+}
+
 // Magnitude pruning of one weight in its view.
 Expected<compressed_weight> magnitude_one(const std::string& name, const tensor& original, const prune_weight_plan& plan, mask_scope scope, int threads) {
   EP_ASSIGN_OR_RETURN(std::vector<float> dense, to_float_vector(original));
@@ -69,7 +74,7 @@ Expected<compressed_weight> magnitude_one(const std::string& name, const tensor&
   compressed_weight c;
   c.weight = dense_like(original, from_view_matrix(p.values, original.shape, plan.view));
   c.stats = base_stats(name, "magnitude", plan, p, w, original, c.weight);
-  c.stats["scope"] = plan.pattern.kind == sparsity_kind::n_of_m ? "group" : scope == mask_scope::per_row ? "row" : "tensor";
+  c.stats["scope"] = scope_name(plan, scope);
   if (!p.warnings.empty()) c.stats["warnings"] = p.warnings;
   return c;
 }
@@ -139,12 +144,14 @@ Expected<compressed_weight> calibrated_one(const stage_weight& sw, const prune_w
     EP_ASSIGN_OR_RETURN(std::vector<double> norms, activation_norms_from_hessian(sw.hessian, sw.cols, std::max<int64_t>(1, sw.hessian_rows)));
     wanda_options o;
     o.pattern = plan.pattern;
+    o.scope = options.calibrated_scope;
     o.threads = options.threads;
     EP_ASSIGN_OR_RETURN(p, prune_wanda(sw.matrix, sw.rows, sw.cols, norms, o));
     c.weight = dense_like(*sw.original, from_view_matrix(p.values, sw.original->shape, plan.view));
   } else {
     sparsegpt_options o;
     o.pattern = plan.pattern;
+    o.scope = options.calibrated_scope;
     if (plan.quantize) {
       quant_encoding q = *plan.quantize;  // sparsegpt_prune works on the [rows, cols] matrix itself
       q.col_axis = -1;
@@ -168,6 +175,7 @@ Expected<compressed_weight> calibrated_one(const stage_weight& sw, const prune_w
     sg = std::move(r.stats);
   }
   c.stats = base_stats(sw.name, prune_method_name(options.method), plan, p, sw.matrix, *sw.original, c.weight);
+  c.stats["scope"] = scope_name(plan, options.calibrated_scope);
   c.stats["calib_output_error"] = relative_output_error(sw.matrix, p.values, sw.rows, sw.cols, sw.hessian);
   c.stats["hessian_rows"] = sw.hessian_rows;
   if (sg) c.stats.update(sparsegpt_stats_json(*sg));
@@ -194,8 +202,9 @@ Expected<prune_model_result> prune_model(const model& m, const std::vector<tenso
   s.fallback = [&](const std::string& name, const tensor& original, const std::string& why) -> Expected<compressed_weight> {
     const prune_weight_plan& plan = options.weights.at(name);
     if (plan.quantize) return bad_usage("joint " + scheme_name(plan) + " needs calibration, which this weight cannot get: " + why + " (exclude it or override it with a plain sparsity term)");
-    EP_ASSIGN_OR_RETURN(compressed_weight c, magnitude_one(name, original, plan, mask_scope::per_row, options.threads));
-    c.stats["note"] = std::string("magnitude per row instead of ") + prune_method_name(options.method) + ": " + why;
+    EP_ASSIGN_OR_RETURN(compressed_weight c, magnitude_one(name, original, plan, options.calibrated_scope, options.threads));
+    c.stats["note"] = std::string("magnitude per ") + (options.calibrated_scope == mask_scope::per_row ? "row" : "tensor") + " instead of " +
+                      prune_method_name(options.method) + ": " + why;
     return c;
   };
   EP_ASSIGN_OR_RETURN(calibrated_stages_result r, run_calibrated_stages(m, windows, s));

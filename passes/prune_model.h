@@ -5,16 +5,16 @@
 //
 // * magnitude: no calibration; per tensor (default) or per row for unstructured patterns, or
 //   global (one threshold over all weights with the same unstructured pattern).
-// * wanda / sparsegpt: true sequential through passes/calibrated_stages.h: each stage's Hessian is
+// * wanda / sparsegpt (unstructured: per row by default, or per tensor): true sequential through passes/calibrated_stages.h: each stage's Hessian is
 //   accumulated on the outputs of the already-pruned stages before it; Wanda takes its column
 //   norms from the Hessian diagonal, SparseGPT the whole Hessian (optionally joint with
 //   quantization, `s2:4+w4g32`). Weights no calibration observer fits (grouped Conv,
-//   ConvTranspose, LSTM, ...) fall back to magnitude per row and say so ("method": "magnitude",
-//   "note": why).
+//   ConvTranspose, LSTM, ...) fall back to magnitude with the same scope and say so ("method":
+//   "magnitude", "note": why).
 //
 // Results keep the original tensor's shape and dense dtype (f32, f16, bf16; others become f32);
 // joint pruning + quantization gives a quantized tensor whose pruned weights hold the zero-point
-// code. Per-tensor stats (JSON, name order): method, pattern, scheme, elements, pruned, sparsity,
+// code. Per-tensor stats (JSON, name order): method, pattern, scheme, scope, elements, pruned, sparsity,
 // relative_error ||W - W'|| / ||W||, for calibrated weights calib_output_error, hessian_rows and
 // (SparseGPT) damp, damp_lambda, damp_escalations, dead_columns, loss, warnings; bytes_before/after.
 // Byte-identical results at any thread count.
@@ -46,6 +46,7 @@ struct prune_model_options {
   prune_method method = prune_method::magnitude;
   std::map<std::string, prune_weight_plan> weights;
   mask_scope magnitude_scope = mask_scope::per_tensor;  // unstructured magnitude
+  mask_scope calibrated_scope = mask_scope::per_row;    // unstructured wanda / sparsegpt (and their magnitude fallback)
   bool global = false;         // magnitude, unstructured: one threshold per pattern over all weights
   double damp = 0.01;          // SparseGPT
   int64_t block_size = 128;    // SparseGPT lazy-batch width

@@ -121,7 +121,8 @@ Expected<nlohmann::json> resolve_prune(const nlohmann::json& step, const std::st
   if (s["global"] == true && s["method"] != "magnitude") return problem(label, path + ".global", "applies to method magnitude only");
   if (s["global"] == true && !given(s, "sparsity")) return problem(label, path + ".global", "applies to unstructured sparsity (sparsity), not to N:M patterns");
   if (s["global"] == true && s["per_row"] == true) return problem(label, path + ".per_row", "give either global or per_row, not both");
-  if (s["per_row"] == true && s["method"] != "magnitude") return problem(label, path + ".per_row", "applies to method magnitude (wanda and sparsegpt always compare within rows)");
+  if (s["global"] == true && s["per_tensor"] == true) return problem(label, path + ".per_tensor", "give either global or per_tensor, not both");
+  if (s["per_row"] == true && s["per_tensor"] == true) return problem(label, path + ".per_tensor", "give either per_row or per_tensor, not both");
   return s;
 }
 

@@ -54,6 +54,7 @@ std::map<std::string, std::vector<recipe_option>> build_tables() {
   prune.push_back(opt("scheme", t::string, nullptr));
   prune.push_back(opt("global", t::boolean, false));
   prune.push_back(opt("per_row", t::boolean, false));
+  prune.push_back(opt("per_tensor", t::boolean, false));
   add_selection_and_solver(prune);
   auto& quantize = tables["quantize"];
   quantize.push_back(choice("method", "rtn", {"rtn", "gptq"}));

@@ -62,7 +62,8 @@ void register_prune(CLI::App& app, int& exit_code) {
   cmd->add_option("--pattern", args->pattern, "N:M: at most N non-zeros in every M consecutive input columns (2:4, 4:8)");
   cmd->add_option("--scheme", args->scheme, "Scheme term(s): s50, s2:4, or joint s2:4+w4g32 (sparsegpt prunes and quantizes in one pass)");
   cmd->add_flag("--global", args->global, "magnitude, unstructured: one threshold over all selected weights");
-  cmd->add_flag("--per-row", args->per_row, "magnitude, unstructured: the fraction in every output row (default: per tensor)");
+  cmd->add_flag("--per-row", args->per_row, "Unstructured: the fraction in every output row (default for wanda and sparsegpt)");
+  cmd->add_flag("--per-tensor", args->per_tensor, "Unstructured: one comparison over each whole tensor (default for magnitude)");
   cmd->add_flag("--no-pack", args->no_pack, "Store the pruned weights dense (zeros included) instead of packed (N:M indices or bitmask)");
   cmd->add_option("--include", args->include, "Also prune 2-D float weights whose name matches this regex");
   cmd->add_option("--exclude", args->exclude, "Keep weights whose name matches this regex as they are");

@@ -76,10 +76,22 @@ Status check_prune_args(const prune_args& args, prune_method method, const compr
   if (args.global) {
     if (method != prune_method::magnitude) return bad_usage("--global applies to --method magnitude only");
     if (scheme.sparsity->kind != sparsity_kind::unstructured) return bad_usage("--global applies to unstructured sparsity (--sparsity), not to N:M patterns");
-    if (args.per_row) return bad_usage("give either --global or --per-row, not both");
+    if (args.per_row || args.per_tensor) return bad_usage(std::string("give either --global or ") + (args.per_row ? "--per-row" : "--per-tensor") + ", not both");
   }
-  if (args.per_row && method != prune_method::magnitude) return bad_usage("--per-row applies to --method magnitude (wanda and sparsegpt always compare within rows)");
+  if (args.per_row && args.per_tensor) return bad_usage("give either --per-row or --per-tensor, not both");
   return Status::ok_status();
+}
+
+mask_scope prune_scope(const prune_args& args, prune_method method) {
+  if (args.per_row) return mask_scope::per_row;
+  if (args.per_tensor) return mask_scope::per_tensor;
+  return method == prune_method::magnitude ? mask_scope::per_tensor : mask_scope::per_row;
+}
+
+const char* prune_scope_name(const prune_args& args, prune_method method, const compression_scheme& scheme) {
+  if (scheme.sparsity->kind == sparsity_kind::n_of_m) return "group";
+  if (args.global) return "global";
+  return prune_scope(args, method) == mask_scope::per_row ? "row" : "tensor";
 }
 
 }  // namespace edgepack::cli

@@ -21,7 +21,8 @@ struct prune_args {
   std::string pattern;
   std::string scheme;
   bool global = false;
-  bool per_row = false;
+  bool per_row = false;     // unstructured: compare within each output row (wanda/sparsegpt default)
+  bool per_tensor = false;  // unstructured: one comparison over each whole tensor (magnitude default)
   bool no_pack = false;
   std::string include;
   std::string exclude;
@@ -43,6 +44,11 @@ Expected<prune_method> parse_prune_method(const std::string& text);
 Expected<compression_scheme> parse_default_prune_scheme(const prune_args& args);
 // --override REGEX=SCHEME rules (SCHEME: a sparsity term, optionally + a weight term).
 Expected<std::vector<prune_override>> parse_prune_overrides(const std::vector<std::string>& rules);
+// Unstructured comparison group: --per-row / --per-tensor, else the method's default (magnitude
+// per tensor, wanda and sparsegpt per row; docs/pruning.md).
+mask_scope prune_scope(const prune_args& args, prune_method method);
+// "row", "tensor", "global" or (N:M) "group": the scope recorded in the .epk.
+const char* prune_scope_name(const prune_args& args, prune_method method, const compression_scheme& scheme);
 // Method, calibration and flag combinations.
 Status check_prune_args(const prune_args& args, prune_method method, const compression_scheme& scheme, const std::vector<prune_override>& overrides);
 

@@ -30,7 +30,7 @@ Expected<prune_step_output> run_prune_step(const model& m, const prune_args& arg
   }
   prune_model_options options;
   options.method = method;
-  options.magnitude_scope = args.per_row ? mask_scope::per_row : mask_scope::per_tensor;
+  options.magnitude_scope = options.calibrated_scope = prune_scope(args, method);
   options.global = args.global;
   options.damp = args.calib.damp;
   options.block_size = args.calib.block_size;
@@ -105,10 +105,7 @@ Expected<prune_step_output> run_prune_step(const model& m, const prune_args& arg
   result.step.out = m;
   for (auto& [name, t] : r.weights) result.step.out.g.weights[name] = std::move(t);
   nlohmann::json recorded = {{"method", args.method}, {"scheme", scheme_text}, {"include", args.include}, {"exclude", args.exclude},
-                             {"scope", scheme.sparsity->kind == sparsity_kind::n_of_m ? "group"
-                                       : args.global                                 ? "global"
-                                       : method != prune_method::magnitude || args.per_row ? "row"
-                                                                                           : "tensor"},
+                             {"scope", prune_scope_name(args, method, scheme)},
                              {"packed", !args.no_pack}};
   if (args.min_elements != default_min_quantized_elements) recorded["min_elements"] = args.min_elements;
   if (!args.calib.overrides.empty()) recorded["overrides"] = args.calib.overrides;

@@ -37,6 +37,7 @@ prune_args prune_args_from(const recipe_source& recipe, const nlohmann::json& st
   a.scheme = str(step, "scheme");
   a.global = step["global"];
   a.per_row = step["per_row"];
+  a.per_tensor = step["per_tensor"];
   a.no_pack = true;  // a recipe packs in its pack step
   a.include = step["include"];
   a.exclude = step["exclude"];
