@@ -15,7 +15,7 @@
 // * unstructured, scope per_row (default): when a block [i1, i2) starts, each row prunes the
 //   pruned_count(s, i2) - pruned_count(s, i1) weights of the block with the smallest saliency. Row
 //   totals are exactly pruned_count(s, cols): every row gets the same sparsity, as Wanda found
-//   better for LLMs.
+//   better for LLMs (and better in stories260K's whole-model KLD, docs/pruning.md).
 // * unstructured, scope per_tensor (the reference code's choice): when a block starts, its
 //   pruned_count(s, rows * i2) - pruned_count(s, rows * i1) weights of smallest saliency over ALL
 //   rows of the block are pruned (ties: lower flat index). The shares telescope, so the tensor
