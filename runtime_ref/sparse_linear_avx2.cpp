@@ -11,6 +11,8 @@
 #include <vector>
 
 namespace edgepack::sparse_linear_detail {
+// Named per ISA: the unity build compiles the AVX2 and AVX-512 files as one unit.
+namespace avx2_kernel {
 namespace {
 
 constexpr int lanes = 8;
@@ -140,12 +142,13 @@ __attribute__((target("avx2,fma"))) void block(const plan& p, int64_t r0, int64_
 }
 
 }  // namespace
+}  // namespace avx2_kernel
 
 void block_avx2(const plan& p, int64_t r0, int64_t windows, const float* x, int64_t batch, float* acc, int64_t acc_stride) {
   switch (p.m) {
-    case 2: block<2>(p, r0, windows, x, batch, acc, acc_stride); break;
-    case 4: block<4>(p, r0, windows, x, batch, acc, acc_stride); break;
-    default: block<8>(p, r0, windows, x, batch, acc, acc_stride); break;
+    case 2: avx2_kernel::block<2>(p, r0, windows, x, batch, acc, acc_stride); break;
+    case 4: avx2_kernel::block<4>(p, r0, windows, x, batch, acc, acc_stride); break;
+    default: avx2_kernel::block<8>(p, r0, windows, x, batch, acc, acc_stride); break;
   }
 }
 

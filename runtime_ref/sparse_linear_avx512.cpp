@@ -12,7 +12,9 @@
 #if defined(__x86_64__)
 // GCC 12 reports "'__Y' may be used uninitialized" inside avx512fintrin.h for the gather and shift
 // intrinsics (their _mm512_undefined_epi32() operand is self-initialised on purpose): a false report
-// in a system header (see CMakeLists.txt, EDGEPACK_NATIVE), silenced for this file only.
+// in a system header (see CMakeLists.txt, EDGEPACK_NATIVE), silenced for this file only (push/pop:
+// the unity build appends other sources to this one).
+#pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
@@ -20,6 +22,8 @@
 #include <vector>
 
 namespace edgepack::sparse_linear_detail {
+// Named per ISA: the unity build compiles the AVX2 and AVX-512 files as one unit.
+namespace avx512_kernel {
 namespace {
 
 constexpr int lanes = 16;
@@ -152,14 +156,16 @@ __attribute__((target("avx512f"))) void block(const plan& p, int64_t r0, int64_t
 }
 
 }  // namespace
+}  // namespace avx512_kernel
 
 void block_avx512(const plan& p, int64_t r0, int64_t windows, const float* x, int64_t batch, float* acc, int64_t acc_stride) {
   switch (p.m) {
-    case 2: block<2>(p, r0, windows, x, batch, acc, acc_stride); break;
-    case 4: block<4>(p, r0, windows, x, batch, acc, acc_stride); break;
-    default: block<8>(p, r0, windows, x, batch, acc, acc_stride); break;
+    case 2: avx512_kernel::block<2>(p, r0, windows, x, batch, acc, acc_stride); break;
+    case 4: avx512_kernel::block<4>(p, r0, windows, x, batch, acc, acc_stride); break;
+    default: avx512_kernel::block<8>(p, r0, windows, x, batch, acc, acc_stride); break;
   }
 }
 
 }  // namespace edgepack::sparse_linear_detail
+#pragma GCC diagnostic pop
 #endif

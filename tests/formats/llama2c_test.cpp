@@ -46,7 +46,7 @@ std::string make_checkpoint(const dims& d) {
   return out;
 }
 
-::testing::AssertionResult fails_with(const std::string& bytes, const std::string& phrase) {
+::testing::AssertionResult llama2c_fails_with(const std::string& bytes, const std::string& phrase) {
   temp_dir dir;
   const std::string path = (dir / "bad.bin").string();
   write_file(path, bytes);
@@ -134,26 +134,26 @@ TEST(Llama2cRead, FromMemoryMatchesFileAndCopesWithMisalignment) {
 
 // ---- error ----
 
-TEST(Llama2cError, ShorterThanHeader) { EXPECT_TRUE(fails_with(std::string(27, '\1'), "27 bytes, shorter than the 28-byte llama2.c header")); }
-TEST(Llama2cError, EmptyFile) { EXPECT_TRUE(fails_with("", "0 bytes, shorter than")); }
+TEST(Llama2cError, ShorterThanHeader) { EXPECT_TRUE(llama2c_fails_with(std::string(27, '\1'), "27 bytes, shorter than the 28-byte llama2.c header")); }
+TEST(Llama2cError, EmptyFile) { EXPECT_TRUE(llama2c_fails_with("", "0 bytes, shorter than")); }
 
 TEST(Llama2cError, TruncatedNamesTheTensor) {
   std::string bytes = make_checkpoint(dims{});
   // Cut inside layer 1's wk: floats [256, 288).
   bytes.resize(28 + 4 * 260);
-  EXPECT_TRUE(fails_with(bytes, "truncated: 'model.layers.1.self_attn.k_proj.weight' (llama2.c wk[1]) [4, 8] needs bytes [1052, 1180)"));
-  EXPECT_TRUE(fails_with(bytes, "expected 4412 bytes"));
+  EXPECT_TRUE(llama2c_fails_with(bytes, "truncated: 'model.layers.1.self_attn.k_proj.weight' (llama2.c wk[1]) [4, 8] needs bytes [1052, 1180)"));
+  EXPECT_TRUE(llama2c_fails_with(bytes, "expected 4412 bytes"));
   // Cut exactly at a boundary: the next array is the one missing.
   bytes.resize(28 + 4 * 256);
-  EXPECT_TRUE(fails_with(bytes, "'model.layers.1.self_attn.k_proj.weight'"));
+  EXPECT_TRUE(llama2c_fails_with(bytes, "'model.layers.1.self_attn.k_proj.weight'"));
   // Cut inside the RoPE tables, which are skipped but still required.
   std::string tail = make_checkpoint(dims{});
   tail.resize(tail.size() - 4);
-  EXPECT_TRUE(fails_with(tail, "truncated: freq_cis_imag [4, 2]"));
+  EXPECT_TRUE(llama2c_fails_with(tail, "truncated: freq_cis_imag [4, 2]"));
 }
 
 TEST(Llama2cError, TrailingBytes) {
-  EXPECT_TRUE(fails_with(make_checkpoint(dims{}) + "xyz", "file is 4415 bytes but the header (dim=8, hidden_dim=12, n_layers=2, n_heads=2, "
+  EXPECT_TRUE(llama2c_fails_with(make_checkpoint(dims{}) + "xyz", "file is 4415 bytes but the header (dim=8, hidden_dim=12, n_layers=2, n_heads=2, "
                                                           "n_kv_heads=1, vocab_size=10, seq_len=4) implies exactly 4412 (3 trailing bytes)"));
 }
 
@@ -161,45 +161,45 @@ TEST(Llama2cError, ZeroOrNegativeFields) {
   for (int field = 0; field < 7; ++field) {
     auto f = fields_of(dims{});
     f[field] = 0;
-    EXPECT_TRUE(fails_with(header_bytes(f) + std::string(64, '\0'), field == 5 ? "vocab_size = 0 must be non-zero" : "= 0 must be positive"));
+    EXPECT_TRUE(llama2c_fails_with(header_bytes(f) + std::string(64, '\0'), field == 5 ? "vocab_size = 0 must be non-zero" : "= 0 must be positive"));
     if (field == 5) continue;  // a negative vocab_size is legal (untied classifier)
     f[field] = -3;
-    EXPECT_TRUE(fails_with(header_bytes(f), "= -3 must be positive"));
+    EXPECT_TRUE(llama2c_fails_with(header_bytes(f), "= -3 must be positive"));
   }
   auto f = fields_of(dims{});
   f[2] = 0;
-  EXPECT_TRUE(fails_with(header_bytes(f), "header field n_layers = 0 must be positive (dim=8, hidden_dim=12, n_layers=0"));
+  EXPECT_TRUE(llama2c_fails_with(header_bytes(f), "header field n_layers = 0 must be positive (dim=8, hidden_dim=12, n_layers=0"));
 }
 
 TEST(Llama2cError, HeadsMustDivide) {
   auto f = fields_of(dims{});
   f[3] = 3;  // 8 % 3
-  EXPECT_TRUE(fails_with(header_bytes(f), "dim 8 is not divisible by n_heads 3"));
+  EXPECT_TRUE(llama2c_fails_with(header_bytes(f), "dim 8 is not divisible by n_heads 3"));
   f = fields_of(dims{});
   f[3] = 4;
   f[4] = 3;  // 4 % 3
-  EXPECT_TRUE(fails_with(header_bytes(f), "n_heads 4 is not divisible by n_kv_heads 3"));
+  EXPECT_TRUE(llama2c_fails_with(header_bytes(f), "n_heads 4 is not divisible by n_kv_heads 3"));
   f = fields_of(dims{});
   f[4] = 4;  // more KV heads than heads
-  EXPECT_TRUE(fails_with(header_bytes(f), "n_heads 2 is not divisible by n_kv_heads 4"));
+  EXPECT_TRUE(llama2c_fails_with(header_bytes(f), "n_heads 2 is not divisible by n_kv_heads 4"));
   f = fields_of(dims{});
   f[0] = 6;
   f[3] = 2;  // head size 3
-  EXPECT_TRUE(fails_with(header_bytes(f), "head size dim/n_heads = 3 is odd"));
+  EXPECT_TRUE(llama2c_fails_with(header_bytes(f), "head size dim/n_heads = 3 is odd"));
 }
 
 TEST(Llama2cError, HugeDims) {
   auto f = fields_of(dims{});
   f[0] = (1 << 20) + 2;
-  EXPECT_TRUE(fails_with(header_bytes(f), "header field dim = 1048578 exceeds the cap of 1048576"));
+  EXPECT_TRUE(llama2c_fails_with(header_bytes(f), "header field dim = 1048578 exceeds the cap of 1048576"));
   f = fields_of(dims{});
   f[5] = INT32_MIN;  // |vocab| does not fit an int32
-  EXPECT_TRUE(fails_with(header_bytes(f), "header field vocab_size = -2147483648 exceeds the cap"));
+  EXPECT_TRUE(llama2c_fails_with(header_bytes(f), "header field vocab_size = -2147483648 exceeds the cap"));
   // Every field at the cap: the byte total overflows 64 bits (layers · hidden · dim · 4 · 3 alone is 3·2^62).
   const int32_t cap = 1 << 20;
-  EXPECT_TRUE(fails_with(header_bytes({cap, cap, cap, 2, 1, cap, cap}), "implies a file size that overflows 64 bits at"));
+  EXPECT_TRUE(llama2c_fails_with(header_bytes({cap, cap, cap, 2, 1, cap, cap}), "implies a file size that overflows 64 bits at"));
   // Large but representable: a plain truncation naming the first array.
-  EXPECT_TRUE(fails_with(header_bytes({1 << 16, 1 << 16, 4, 2, 1, 1 << 16, 16}), "truncated: 'model.embed_tokens.weight'"));
+  EXPECT_TRUE(llama2c_fails_with(header_bytes({1 << 16, 1 << 16, 4, 2, 1, 1 << 16, 16}), "truncated: 'model.embed_tokens.weight'"));
 }
 
 // ---- e2e on stories260K ----

@@ -37,7 +37,7 @@ std::string dict(const std::string& descr, const std::string& shape, const std::
   return "{'descr': '" + descr + "', 'fortran_order': " + order + ", 'shape': " + shape + ", }\n";
 }
 
-::testing::AssertionResult fails_with(const std::string& bytes, const std::string& phrase) {
+::testing::AssertionResult npy_fails_with(const std::string& bytes, const std::string& phrase) {
   temp_dir dir;
   const std::string path = (dir / "bad.npy").string();
   write_file(path, bytes);
@@ -138,54 +138,54 @@ TEST(NpyRead, AcceptsLegalVariants) {
   }
 }
 
-TEST(NpyErrors, TooShort) { EXPECT_TRUE(fails_with("\x93NUM", "too short for a .npy header")); }
-TEST(NpyErrors, BadMagic) { EXPECT_TRUE(fails_with(std::string("PK\x03\x04xxxxxxxxxxxx"), "bad magic")); }
-TEST(NpyErrors, UnsupportedVersion) { EXPECT_TRUE(fails_with(make_npy(dict("<f4", "()"), "abcd", 3), "unsupported .npy version 3.0")); }
+TEST(NpyErrors, TooShort) { EXPECT_TRUE(npy_fails_with("\x93NUM", "too short for a .npy header")); }
+TEST(NpyErrors, BadMagic) { EXPECT_TRUE(npy_fails_with(std::string("PK\x03\x04xxxxxxxxxxxx"), "bad magic")); }
+TEST(NpyErrors, UnsupportedVersion) { EXPECT_TRUE(npy_fails_with(make_npy(dict("<f4", "()"), "abcd", 3), "unsupported .npy version 3.0")); }
 TEST(NpyErrors, HeaderBeyondFile) {
   std::string bytes = make_npy(dict("<f4", "()"), "");
   bytes[9] = 0x7f;
-  EXPECT_TRUE(fails_with(bytes, "runs beyond the end of the file"));
+  EXPECT_TRUE(npy_fails_with(bytes, "runs beyond the end of the file"));
 }
 TEST(NpyErrors, HeaderOverCap) {
   std::string bytes = make_npy("", "", 2);
   bytes[10] = 0x7f;  // 0x7f0000 bytes, above the 1 MiB cap
-  EXPECT_TRUE(fails_with(bytes, "exceeds the cap"));
+  EXPECT_TRUE(npy_fails_with(bytes, "exceeds the cap"));
 }
-TEST(NpyErrors, BigEndian) { EXPECT_TRUE(fails_with(make_npy(dict(">f4", "()"), "abcd"), "big-endian dtype descr '>f4'")); }
-TEST(NpyErrors, FortranOrder) { EXPECT_TRUE(fails_with(make_npy(dict("<f4", "(2, 2)", "True"), std::string(16, 'x')), "fortran_order True")); }
-TEST(NpyErrors, UnknownDescr) { EXPECT_TRUE(fails_with(make_npy(dict("<c8", "()"), "abcdefgh"), "unsupported dtype descr '<c8'")); }
-TEST(NpyErrors, MultiByteWithoutByteOrder) { EXPECT_TRUE(fails_with(make_npy(dict("|f4", "()"), "abcd"), "unsupported dtype descr '|f4'")); }
-TEST(NpyErrors, DataTooShort) { EXPECT_TRUE(fails_with(make_npy(dict("<f4", "(2, 3)"), std::string(20, 'x')), "data is 20 bytes, expected 24")); }
-TEST(NpyErrors, TrailingData) { EXPECT_TRUE(fails_with(make_npy(dict("<f4", "(1,)"), std::string(8, 'x')), "data is 8 bytes, expected 4")); }
+TEST(NpyErrors, BigEndian) { EXPECT_TRUE(npy_fails_with(make_npy(dict(">f4", "()"), "abcd"), "big-endian dtype descr '>f4'")); }
+TEST(NpyErrors, FortranOrder) { EXPECT_TRUE(npy_fails_with(make_npy(dict("<f4", "(2, 2)", "True"), std::string(16, 'x')), "fortran_order True")); }
+TEST(NpyErrors, UnknownDescr) { EXPECT_TRUE(npy_fails_with(make_npy(dict("<c8", "()"), "abcdefgh"), "unsupported dtype descr '<c8'")); }
+TEST(NpyErrors, MultiByteWithoutByteOrder) { EXPECT_TRUE(npy_fails_with(make_npy(dict("|f4", "()"), "abcd"), "unsupported dtype descr '|f4'")); }
+TEST(NpyErrors, DataTooShort) { EXPECT_TRUE(npy_fails_with(make_npy(dict("<f4", "(2, 3)"), std::string(20, 'x')), "data is 20 bytes, expected 24")); }
+TEST(NpyErrors, TrailingData) { EXPECT_TRUE(npy_fails_with(make_npy(dict("<f4", "(1,)"), std::string(8, 'x')), "data is 8 bytes, expected 4")); }
 TEST(NpyErrors, ElementCountOverflow) {
-  EXPECT_TRUE(fails_with(make_npy(dict("<f8", "(4294967296, 4294967296)"), ""), "overflows"));
-  EXPECT_TRUE(fails_with(make_npy(dict("<f8", "(2305843009213693952,)"), ""), "overflows"));
+  EXPECT_TRUE(npy_fails_with(make_npy(dict("<f8", "(4294967296, 4294967296)"), ""), "overflows"));
+  EXPECT_TRUE(npy_fails_with(make_npy(dict("<f8", "(2305843009213693952,)"), ""), "overflows"));
 }
-TEST(NpyErrors, DimensionTooLarge) { EXPECT_TRUE(fails_with(make_npy(dict("<f4", "(99999999999999999999,)"), ""), "dimension too large")); }
-TEST(NpyErrors, NegativeDimension) { EXPECT_TRUE(fails_with(make_npy(dict("<f4", "(-1,)"), ""), "expected a non-negative integer dimension")); }
-TEST(NpyErrors, OneElementShapeWithoutComma) { EXPECT_TRUE(fails_with(make_npy(dict("<f4", "(5)"), std::string(20, 'x')), "needs a trailing comma")); }
-TEST(NpyErrors, ShapeNotTuple) { EXPECT_TRUE(fails_with(make_npy(dict("<f4", "[5]"), std::string(20, 'x')), "shape must be a tuple")); }
+TEST(NpyErrors, DimensionTooLarge) { EXPECT_TRUE(npy_fails_with(make_npy(dict("<f4", "(99999999999999999999,)"), ""), "dimension too large")); }
+TEST(NpyErrors, NegativeDimension) { EXPECT_TRUE(npy_fails_with(make_npy(dict("<f4", "(-1,)"), ""), "expected a non-negative integer dimension")); }
+TEST(NpyErrors, OneElementShapeWithoutComma) { EXPECT_TRUE(npy_fails_with(make_npy(dict("<f4", "(5)"), std::string(20, 'x')), "needs a trailing comma")); }
+TEST(NpyErrors, ShapeNotTuple) { EXPECT_TRUE(npy_fails_with(make_npy(dict("<f4", "[5]"), std::string(20, 'x')), "shape must be a tuple")); }
 TEST(NpyErrors, TooManyDimensions) {
   std::string shape = "(";
   for (int i = 0; i < 65; ++i) shape += "1, ";
-  EXPECT_TRUE(fails_with(make_npy(dict("<f4", shape + ")"), "abcd"), "more than 64 dimensions"));
+  EXPECT_TRUE(npy_fails_with(make_npy(dict("<f4", shape + ")"), "abcd"), "more than 64 dimensions"));
 }
 TEST(NpyErrors, MissingKey) {
-  EXPECT_TRUE(fails_with(make_npy("{'descr': '<f4', 'shape': (1,), }", "abcd"), "must have the keys 'descr', 'fortran_order' and 'shape'"));
+  EXPECT_TRUE(npy_fails_with(make_npy("{'descr': '<f4', 'shape': (1,), }", "abcd"), "must have the keys 'descr', 'fortran_order' and 'shape'"));
 }
 TEST(NpyErrors, DuplicateKey) {
-  EXPECT_TRUE(fails_with(make_npy("{'descr': '<f4', 'descr': '<f8', 'fortran_order': False, 'shape': (1,)}", "abcd"), "duplicate key 'descr'"));
+  EXPECT_TRUE(npy_fails_with(make_npy("{'descr': '<f4', 'descr': '<f8', 'fortran_order': False, 'shape': (1,)}", "abcd"), "duplicate key 'descr'"));
 }
 TEST(NpyErrors, UnknownKey) {
-  EXPECT_TRUE(fails_with(make_npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), 'x': True}", "abcd"), "unexpected key 'x'"));
+  EXPECT_TRUE(npy_fails_with(make_npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), 'x': True}", "abcd"), "unexpected key 'x'"));
 }
-TEST(NpyErrors, NotADict) { EXPECT_TRUE(fails_with(make_npy("['<f4']", "abcd"), "header must start with '{'")); }
-TEST(NpyErrors, UnterminatedString) { EXPECT_TRUE(fails_with(make_npy("{'descr", ""), "unterminated string")); }
-TEST(NpyErrors, EscapeInString) { EXPECT_TRUE(fails_with(make_npy("{'de\\'scr': 1}", ""), "unsupported character in string")); }
-TEST(NpyErrors, UnterminatedDict) { EXPECT_TRUE(fails_with(make_npy("{'descr': '<f4'", ""), "expected ',' or '}'")); }
-TEST(NpyErrors, BadBool) { EXPECT_TRUE(fails_with(make_npy(dict("<f4", "()", "0"), "abcd"), "expected True or False")); }
-TEST(NpyErrors, TextAfterDict) { EXPECT_TRUE(fails_with(make_npy(dict("<f4", "()") + "x", "abcd"), "unexpected text after the closing '}'")); }
-TEST(NpyErrors, LongString) { EXPECT_TRUE(fails_with(make_npy("{'" + std::string(100, 'k') + "': 1}", ""), "longer than 64 characters")); }
+TEST(NpyErrors, NotADict) { EXPECT_TRUE(npy_fails_with(make_npy("['<f4']", "abcd"), "header must start with '{'")); }
+TEST(NpyErrors, UnterminatedString) { EXPECT_TRUE(npy_fails_with(make_npy("{'descr", ""), "unterminated string")); }
+TEST(NpyErrors, EscapeInString) { EXPECT_TRUE(npy_fails_with(make_npy("{'de\\'scr': 1}", ""), "unsupported character in string")); }
+TEST(NpyErrors, UnterminatedDict) { EXPECT_TRUE(npy_fails_with(make_npy("{'descr': '<f4'", ""), "expected ',' or '}'")); }
+TEST(NpyErrors, BadBool) { EXPECT_TRUE(npy_fails_with(make_npy(dict("<f4", "()", "0"), "abcd"), "expected True or False")); }
+TEST(NpyErrors, TextAfterDict) { EXPECT_TRUE(npy_fails_with(make_npy(dict("<f4", "()") + "x", "abcd"), "unexpected text after the closing '}'")); }
+TEST(NpyErrors, LongString) { EXPECT_TRUE(npy_fails_with(make_npy("{'" + std::string(100, 'k') + "': 1}", ""), "longer than 64 characters")); }
 TEST(NpyErrors, MissingFile) {
   const auto result = read_npy("/nonexistent/x.npy");
   ASSERT_FALSE(result.ok());

@@ -48,7 +48,7 @@ std::vector<float> dequantized(const tensor& t) {
 }
 
 // ---------- the slow reference ----------
-struct reference_output {
+struct gptq_reference_output {
   std::vector<uint8_t> codes;    // [rows, cols], original order
   std::vector<uint16_t> scales;  // [rows, groups]
   std::vector<double> values;    // dequantized
@@ -66,7 +66,7 @@ void reference_params(const std::vector<double>& values, const quant_encoding& e
   *zero = z;
 }
 
-reference_output reference_gptq(const std::vector<float>& weight, int64_t rows, int64_t cols, std::vector<double> h, const gptq_options& o) {
+gptq_reference_output reference_gptq(const std::vector<float>& weight, int64_t rows, int64_t cols, std::vector<double> h, const gptq_options& o) {
   const quant_encoding& enc = o.encoding;
   const int64_t group = enc.effective_group(cols), groups = enc.groups_per_row(cols);
   const bool static_groups = o.static_groups || o.act_order;
@@ -89,7 +89,7 @@ reference_output reference_gptq(const std::vector<float>& weight, int64_t rows, 
       hp[static_cast<size_t>(i * cols + j)] = h[static_cast<size_t>(perm[i] * cols + perm[j])] + (i == j ? o.damp * mean : 0.0);
   const matrix u = reference_upper_cholesky(reference_inverse(hp, cols), cols);
 
-  reference_output out;
+  gptq_reference_output out;
   out.codes.assign(static_cast<size_t>(rows * cols), 0);
   out.scales.assign(static_cast<size_t>(rows * groups), 0);
   out.values.assign(static_cast<size_t>(rows * cols), 0);
@@ -155,7 +155,7 @@ double output_error(const std::vector<float>& x, const std::vector<float>& w, co
   return std::sqrt(num / den);
 }
 
-struct reference_case {
+struct gptq_case {
   const char* name;
   int64_t rows, cols;
   quant_encoding enc;
@@ -163,10 +163,10 @@ struct reference_case {
   bool act_order, static_groups;
 };
 
-class GptqReference : public ::testing::TestWithParam<reference_case> {};
+class GptqReference : public ::testing::TestWithParam<gptq_case> {};
 
 TEST_P(GptqReference, MatchesSlowDoubleReference) {
-  const reference_case& c = GetParam();
+  const gptq_case& c = GetParam();
   const auto w = random_weight(c.rows, c.cols, 7 + c.rows);
   const auto x = correlated_rows(400, c.cols, 8);
   const auto h = hessian_of(x, c.cols);
@@ -175,7 +175,7 @@ TEST_P(GptqReference, MatchesSlowDoubleReference) {
   auto result = gptq_quantize(w, c.rows, c.cols, h, options);
   ASSERT_TRUE(result.ok()) << result.status().message();
   EXPECT_TRUE(result->stats.warnings.empty());
-  const reference_output ref = reference_gptq(w, c.rows, c.cols, h, options);
+  const gptq_reference_output ref = reference_gptq(w, c.rows, c.cols, h, options);
   const auto got = dequantized(result->weight);
   const auto codes = unpacked_codes(result->weight);
   int64_t same = 0, first_column_same = 0;
@@ -206,7 +206,7 @@ TEST_P(GptqReference, MatchesSlowDoubleReference) {
   std::printf("[%s] code agreement %.5f, NMSE vs reference %.3g\n", c.name, agreement, error);
 }
 
-quant_encoding enc_of(int bits, int64_t group, bool symmetric) { return quant_encoding{.bits = bits, .group_size = group, .symmetric = symmetric}; }
+quant_encoding gptq_encoding(int bits, int64_t group, bool symmetric) { return quant_encoding{.bits = bits, .group_size = group, .symmetric = symmetric}; }
 
 quantize_rtn_options rtn_options(const quant_encoding& enc) {
   quantize_rtn_options options;
@@ -215,17 +215,17 @@ quantize_rtn_options rtn_options(const quant_encoding& enc) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, GptqReference,
-                         ::testing::Values(reference_case{"w4g16_37x53_block8", 37, 53, enc_of(4, 16, true), 8, false, false},
-                                           reference_case{"w4g16_37x53_block12", 37, 53, enc_of(4, 16, true), 12, false, false},
-                                           reference_case{"w4g32_64x172_tail", 64, 172, enc_of(4, 32, true), 128, false, false},
-                                           reference_case{"w8_per_channel_37x53", 37, 53, enc_of(8, 0, true), 16, false, false},
-                                           reference_case{"w4g32_asym_64x172", 64, 172, enc_of(4, 32, false), 128, false, false},
-                                           reference_case{"w3g32_asym_41x100_block24", 41, 100, enc_of(3, 32, false), 24, false, false},
-                                           reference_case{"w2g16_asym_37x53", 37, 53, enc_of(2, 16, false), 128, false, false},
-                                           reference_case{"w3_per_channel_asym_172x64", 172, 64, enc_of(3, 0, false), 32, false, false},
-                                           reference_case{"w4g32_static_64x172", 64, 172, enc_of(4, 32, true), 128, false, true},
-                                           reference_case{"w4g32_act_order_64x172", 64, 172, enc_of(4, 32, true), 40, true, true},
-                                           reference_case{"w4g32_asym_act_order_37x100", 37, 100, enc_of(4, 32, false), 128, true, true}),
+                         ::testing::Values(gptq_case{"w4g16_37x53_block8", 37, 53, gptq_encoding(4, 16, true), 8, false, false},
+                                           gptq_case{"w4g16_37x53_block12", 37, 53, gptq_encoding(4, 16, true), 12, false, false},
+                                           gptq_case{"w4g32_64x172_tail", 64, 172, gptq_encoding(4, 32, true), 128, false, false},
+                                           gptq_case{"w8_per_channel_37x53", 37, 53, gptq_encoding(8, 0, true), 16, false, false},
+                                           gptq_case{"w4g32_asym_64x172", 64, 172, gptq_encoding(4, 32, false), 128, false, false},
+                                           gptq_case{"w3g32_asym_41x100_block24", 41, 100, gptq_encoding(3, 32, false), 24, false, false},
+                                           gptq_case{"w2g16_asym_37x53", 37, 53, gptq_encoding(2, 16, false), 128, false, false},
+                                           gptq_case{"w3_per_channel_asym_172x64", 172, 64, gptq_encoding(3, 0, false), 32, false, false},
+                                           gptq_case{"w4g32_static_64x172", 64, 172, gptq_encoding(4, 32, true), 128, false, true},
+                                           gptq_case{"w4g32_act_order_64x172", 64, 172, gptq_encoding(4, 32, true), 40, true, true},
+                                           gptq_case{"w4g32_asym_act_order_37x100", 37, 100, gptq_encoding(4, 32, false), 128, true, true}),
                          [](const auto& info) { return std::string(info.param.name); });
 
 TEST(Gptq, DiagonalHessianGivesExactlyRtn) {
@@ -234,7 +234,7 @@ TEST(Gptq, DiagonalHessianGivesExactlyRtn) {
   const auto w = random_weight(rows, cols, 3);
   std::vector<double> h(static_cast<size_t>(cols * cols), 0.0);
   for (int64_t i = 0; i < cols; ++i) h[static_cast<size_t>(i * cols + i)] = 1.0 + i;
-  for (const quant_encoding enc : {enc_of(4, 16, true), enc_of(3, 0, false), enc_of(8, 32, true), enc_of(2, 16, false)}) {
+  for (const quant_encoding enc : {gptq_encoding(4, 16, true), gptq_encoding(3, 0, false), gptq_encoding(8, 32, true), gptq_encoding(2, 16, false)}) {
     auto g = gptq_quantize(w, rows, cols, h, gptq_options{.encoding = enc, .damp = 0.0});
     ASSERT_TRUE(g.ok());
     auto r = quantize_tensor_rtn(tensor::from_values<float>(dtype::f32, {rows, cols}, std::span<const float>(w)),
@@ -256,9 +256,9 @@ TEST(Gptq, BeatsRtnOnCorrelatedInputsAtEveryScheme) {
     quant_encoding enc;
     bool act_order;
   };
-  for (const scheme s : {scheme{enc_of(8, 0, true), false}, scheme{enc_of(4, 32, true), false}, scheme{enc_of(4, 32, false), false},
-                         scheme{enc_of(4, 0, true), false}, scheme{enc_of(3, 32, false), false}, scheme{enc_of(2, 32, false), false},
-                         scheme{enc_of(4, 32, true), true}, scheme{enc_of(3, 0, false), true}}) {
+  for (const scheme s : {scheme{gptq_encoding(8, 0, true), false}, scheme{gptq_encoding(4, 32, true), false}, scheme{gptq_encoding(4, 32, false), false},
+                         scheme{gptq_encoding(4, 0, true), false}, scheme{gptq_encoding(3, 32, false), false}, scheme{gptq_encoding(2, 32, false), false},
+                         scheme{gptq_encoding(4, 32, true), true}, scheme{gptq_encoding(3, 0, false), true}}) {
     auto g = gptq_quantize(w, rows, cols, h, gptq_options{.encoding = s.enc, .act_order = s.act_order, .static_groups = s.act_order});
     ASSERT_TRUE(g.ok());
     auto r = quantize_tensor_rtn(tensor::from_values<float>(dtype::f32, {rows, cols}, std::span<const float>(w)),
@@ -281,7 +281,7 @@ TEST(Gptq, SingularHessianEscalatesDampingAndStaysFinite) {
     if (duplicate)
       for (int64_t r = 0; r < 200; ++r) xs[static_cast<size_t>(r * cols + 7)] = xs[static_cast<size_t>(r * cols + 8)];
     const auto h = hessian_of(xs, cols);
-    auto g = gptq_quantize(w, rows, cols, h, gptq_options{.encoding = enc_of(4, 16, false), .damp = 0.0});
+    auto g = gptq_quantize(w, rows, cols, h, gptq_options{.encoding = gptq_encoding(4, 16, false), .damp = 0.0});
     ASSERT_TRUE(g.ok()) << g.status().message();
     EXPECT_GE(g->stats.damp_escalations, 1);
     EXPECT_GT(g->stats.damp_fraction, 0.0);
@@ -290,7 +290,7 @@ TEST(Gptq, SingularHessianEscalatesDampingAndStaysFinite) {
     for (const float v : dequantized(g->weight)) ASSERT_TRUE(std::isfinite(v));
     EXPECT_TRUE(std::isfinite(g->stats.total_error));
     // The default damping (1 % of the mean diagonal) needs no escalation here.
-    auto d = gptq_quantize(w, rows, cols, h, gptq_options{.encoding = enc_of(4, 16, false)});
+    auto d = gptq_quantize(w, rows, cols, h, gptq_options{.encoding = gptq_encoding(4, 16, false)});
     ASSERT_TRUE(d.ok());
     EXPECT_EQ(d->stats.damp_escalations, 0);
     EXPECT_DOUBLE_EQ(d->stats.damp_fraction, 0.01);
@@ -304,7 +304,7 @@ TEST(Gptq, DeadColumnsQuantizeToZero) {
   for (int64_t r = 0; r < 100; ++r) x[static_cast<size_t>(r * cols + 2)] = x[static_cast<size_t>(r * cols + 17)] = 0;
   const auto h = hessian_of(x, cols);
   for (const bool symmetric : {true, false}) {
-    auto g = gptq_quantize(w, rows, cols, h, gptq_options{.encoding = enc_of(4, 8, symmetric)});
+    auto g = gptq_quantize(w, rows, cols, h, gptq_options{.encoding = gptq_encoding(4, 8, symmetric)});
     ASSERT_TRUE(g.ok());
     EXPECT_EQ(g->stats.dead_columns, 2);
     const auto q = dequantized(g->weight);
@@ -320,7 +320,7 @@ TEST(Gptq, ByteIdenticalAtOneAndTwoThreads) {
   const auto w = random_weight(rows, cols, 12);
   const auto h = hessian_of(correlated_rows(300, cols, 13), cols);
   for (const bool act_order : {false, true}) {
-    gptq_options options{.encoding = enc_of(4, 16, false), .block_size = 16, .act_order = act_order, .static_groups = act_order, .row_tile = 8};
+    gptq_options options{.encoding = gptq_encoding(4, 16, false), .block_size = 16, .act_order = act_order, .static_groups = act_order, .row_tile = 8};
     options.threads = 1;
     auto one = gptq_quantize(w, rows, cols, h, options);
     options.threads = 2;
@@ -343,7 +343,7 @@ TEST(Gptq, ByteIdenticalOnEveryGemmVariant) {
   const int64_t rows = 37, cols = 300;
   const auto w = random_weight(rows, cols, 17);
   const auto h = hessian_of(correlated_rows(400, cols, 18), cols);
-  const gptq_options options{.encoding = enc_of(4, 32, false), .block_size = 48, .row_tile = 16, .threads = 2};
+  const gptq_options options{.encoding = gptq_encoding(4, 32, false), .block_size = 48, .row_tile = 16, .threads = 2};
   force_default_gemm_isa(gemm_isa::portable);
   auto reference = gptq_quantize(w, rows, cols, h, options);
   auto factor = damped_inverse_factor(h, cols, inverse_factor_options{});
@@ -403,7 +403,7 @@ TEST(Gptq, ActOrderWithoutStaticGroupsIsNoted) {
   const int64_t rows = 8, cols = 40;
   const auto w = random_weight(rows, cols, 14);
   const auto h = hessian_of(correlated_rows(100, cols, 15), cols);
-  auto g = gptq_quantize(w, rows, cols, h, gptq_options{.encoding = enc_of(4, 16, true), .act_order = true});
+  auto g = gptq_quantize(w, rows, cols, h, gptq_options{.encoding = gptq_encoding(4, 16, true), .act_order = true});
   ASSERT_TRUE(g.ok());
   EXPECT_TRUE(g->stats.static_groups);
   ASSERT_EQ(g->stats.warnings.size(), 1u);

@@ -80,7 +80,7 @@ void expect_thread_count_invariant(const std::string& op_type, std::vector<const
   }
 }
 
-struct conv_case {
+struct fast_conv_case {
   std::vector<int64_t> x, w;  // X [N, C, (H,) W], W [M, C/group, (kh,) kw]
   int64_t group;
   std::vector<int64_t> strides, dilations, pads;
@@ -88,7 +88,7 @@ struct conv_case {
 };
 
 TEST(FastVsNaive, ConvVariants) {
-  const std::vector<conv_case> cases = {
+  const std::vector<fast_conv_case> cases = {
       {{1, 3, 17, 23}, {5, 3, 3, 3}, 1, {1, 1}, {1, 1}, {1, 1, 1, 1}, true},
       {{2, 6, 13, 11}, {9, 2, 3, 3}, 3, {2, 1}, {1, 1}, {1, 0, 2, 1}, false},           // groups, asymmetric pads
       {{1, 7, 19, 21}, {7, 1, 5, 5}, 7, {1, 1}, {1, 1}, {2, 2, 2, 2}, true},            // depthwise 5×5
@@ -122,7 +122,7 @@ TEST(FastVsNaive, ConvAutoPadSame) {
 }
 
 TEST(FastVsNaive, ConvTransposeVariants) {
-  const std::vector<conv_case> cases = {
+  const std::vector<fast_conv_case> cases = {
       {{1, 4, 9, 11}, {4, 3, 2, 2}, 1, {2, 2}, {1, 1}, {0, 0, 0, 0}, true},   // PP-OCR det upsampling
       {{2, 6, 7, 5}, {6, 2, 3, 3}, 3, {2, 1}, {1, 2}, {1, 0, 1, 2}, true},    // groups, dilation, pads
       {{1, 5, 8, 9}, {5, 1, 4, 3}, 5, {3, 2}, {1, 1}, {1, 1, 2, 0}, false},   // depthwise
