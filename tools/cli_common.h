@@ -38,8 +38,8 @@ void register_export(CLI::App& app, int& exit_code);
 void register_pack(CLI::App& app, int& exit_code);
 void register_prune(CLI::App& app, int& exit_code);
 void register_convert(CLI::App& app, int& exit_code);
-void register_compress(CLI::App& app, int& exit_code);
 void register_report(CLI::App& app, int& exit_code);
+void register_compress(CLI::App& app, int& exit_code);
 void register_distill_targets(CLI::App& app, int& exit_code);
 
 }  // namespace edgepack::cli

@@ -40,7 +40,11 @@ Status generate(const model& m, const run_args& args) {
   const int64_t limit = std::min<int64_t>(session.config().max_seq_len, static_cast<int64_t>(ids.size()) + args.tokens);
   if (static_cast<int64_t>(ids.size()) >= session.config().max_seq_len) return bad_usage("the prompt is longer than the model's context");
   sampler pick(args.temperature, args.seed);
-  std::cout << args.prompt << std::flush;
+  // Plain mode streams the text as it is generated; --json prints one document at the end.
+  std::string text = args.prompt;
+  if (!args.json) std::cout << args.prompt << std::flush;
+  const size_t prompt_tokens = ids.size();
+  const auto start = std::chrono::steady_clock::now();
   EP_ASSIGN_OR_RETURN(std::vector<float> logits, session.forward(ids));
   const int64_t vocab = session.config().vocab_size;
   int64_t previous = ids.back();
@@ -48,13 +52,29 @@ Status generate(const model& m, const run_args& args) {
     const std::span<const float> last(logits.data() + logits.size() - static_cast<size_t>(vocab), static_cast<size_t>(vocab));
     const int64_t next = pick.next(last);
     if (next == m.vocab.eos_id || next == m.vocab.bos_id) break;
-    std::cout << tok.decode_piece(previous, next) << std::flush;
+    const std::string piece = tok.decode_piece(previous, next);
+    text += piece;
+    if (!args.json) std::cout << piece << std::flush;
     ids.push_back(next);
     previous = next;
     const int64_t one[] = {next};
     EP_ASSIGN_OR_RETURN(logits, session.forward(one));
   }
-  std::cout << "\n";
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!args.json) {
+    std::cout << "\n";
+    return Status::ok_status();
+  }
+  const std::vector<int64_t> generated(ids.begin() + static_cast<std::ptrdiff_t>(prompt_tokens), ids.end());
+  print_json({{"model", args.model_path},
+              {"prompt", args.prompt},
+              {"text", text},
+              {"prompt_tokens", prompt_tokens},
+              {"generated_ids", generated},
+              {"temperature", args.temperature},
+              {"seed", args.seed},
+              {"seconds", seconds},
+              {"tokens_per_second", seconds > 0 ? static_cast<double>(generated.size()) / seconds : 0.0}});
   return Status::ok_status();
 }
 
@@ -129,7 +149,7 @@ Status run_graph(const model& m, const run_args& args) {
 
 Status run(const run_args& args) {
   if (args.prompt_given == !args.inputs.empty()) return bad_usage("give either --prompt TEXT or --input NAME=FILE.npy (one of them)");
-  if (args.prompt_given && (args.repeat > 0 || args.json)) return bad_usage("--repeat and --json apply to --input graph runs only");
+  if (args.prompt_given && args.repeat > 0) return bad_usage("--repeat applies to --input graph runs only");
   set_kernel_threads(args.threads);
   EP_ASSIGN_OR_RETURN(model m, load(args.model_path, args.load));
   if (args.prompt_given) return generate(m, args).with_context(args.model_path);
@@ -154,7 +174,7 @@ void register_run(CLI::App& app, int& exit_code) {
   cmd->add_option("--threads", args->threads, "Threads for the GEMM-shaped kernels (0 = all cores); outputs are identical at any count")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
-  cmd->add_flag("--json", args->json, "With --input: print outputs (name, dtype, shape) and timings as JSON on stdout");
+  cmd->add_flag("--json", args->json, "Print JSON on stdout: with --prompt the text, generated ids and tokens/s; with --input the outputs (name, dtype, shape) and timings");
   add_tokenizer_option(*cmd, args->load);
   cmd->callback([args, prompt, &exit_code] {
     args->prompt_given = prompt->count() > 0;

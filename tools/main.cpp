@@ -36,8 +36,8 @@ int main(int argc, char** argv) {
   cli::register_export(app, exit_code);
   cli::register_pack(app, exit_code);
   cli::register_convert(app, exit_code);
-  cli::register_compress(app, exit_code);
   cli::register_report(app, exit_code);
+  cli::register_compress(app, exit_code);
   cli::register_distill_targets(app, exit_code);
   try {
     app.parse(argc, argv);
