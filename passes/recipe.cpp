@@ -130,8 +130,11 @@ Expected<nlohmann::json> resolve_quantize(const nlohmann::json& step, const std:
   EP_ASSIGN_OR_RETURN(nlohmann::json s, resolve_section(step, {&recipe_section_options("quantize")}, label, path, {"pass"}));
   auto scheme = parse_weight_scheme(s["scheme"]);
   if (!scheme.ok()) return problem(label, path + ".scheme", scheme.status().message());
-  if (s["method"] == "rtn" && (s["act_order"] == true || s["static_groups"] == true))
-    return problem(label, path + (s["act_order"] == true ? ".act_order" : ".static_groups"), "is a GPTQ option; set method to gptq or drop it");
+  if (s["method"] == "rtn") {
+    for (const char* key : {"act_order", "static_groups", "float_targets"})
+      if (s[key] == true) return problem(label, path + "." + key, "is a GPTQ option; set method to gptq or drop it");
+    if (s["refine"] != -1) return problem(label, path + ".refine", "is a GPTQ option; set method to gptq or drop it");
+  }
   return s;
 }
 

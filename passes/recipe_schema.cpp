@@ -61,6 +61,8 @@ std::map<std::string, std::vector<recipe_option>> build_tables() {
   quantize.push_back(opt("scheme", t::string, "w4g32"));
   quantize.push_back(opt("act_order", t::boolean, false));
   quantize.push_back(opt("static_groups", t::boolean, false));
+  quantize.push_back(opt("float_targets", t::boolean, false));  // quantize --float-targets
+  quantize.push_back(opt("refine", t::integer, -1, -1, 100));   // quantize --refine N; -1 = off
   add_selection_and_solver(quantize);
   tables["pack"] = {opt("pattern", t::string, "auto"), opt("no_bitmask", t::boolean, false), opt("no_n_of_m", t::boolean, false),
                     opt("min_elements", t::integer, 1024, 0, 4.6e18)};

@@ -59,6 +59,8 @@ quantize_args quantize_args_from(const recipe_source& recipe, const nlohmann::js
   if (a.method != "gptq") a.gptq.calib = a.gptq.calib_windows = a.gptq.calib_range = "";  // calibration belongs to another step
   a.gptq.act_order = step["act_order"];
   a.gptq.static_groups = step["static_groups"];
+  a.gptq.float_targets = step["float_targets"];
+  a.gptq.refine = step["refine"];
   return a;
 }
 

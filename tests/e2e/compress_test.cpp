@@ -57,6 +57,27 @@ TEST(Compress, SameWeightsAsTheSingleCommandsInSequence) {
   expect_same_weights((dir / "m.epk").string(), (dir / "q.epk").string());
 }
 
+TEST(Compress, GptqRefinementKeysAreTheQuantizeFlags) {
+  temp_dir dir;
+  const nlohmann::json recipe = {
+      {"edgepack_recipe", 1},
+      {"calibration", {{"data", bundled_text()}, {"range", ":200000"}, {"samples", 8}, {"seq", 64}, {"seed", 5}}},
+      {"steps", {{{"pass", "quantize"}, {"method", "gptq"}, {"scheme", "w4g32"}, {"float_targets", true}, {"refine", 1}}}}};
+  write_file(dir / "r.json", recipe.dump());
+  auto run = run_cli({"-q", "compress", bundled_model(), "--recipe", (dir / "r.json").string(), "-o", (dir / "c.epk").string()});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  run = run_cli({"-q", "quantize", bundled_model(), "--method", "gptq", "--scheme", "w4g32", "--float-targets", "--refine", "1", "--calib",
+                 bundled_text(), "--calib-range", ":200000", "--calib-samples", "8", "--calib-seq", "64", "--calib-seed", "5", "-o",
+                 (dir / "q.epk").string()});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  expect_same_weights((dir / "c.epk").string(), (dir / "q.epk").string());
+  // And they do change the result: plain GPTQ on the same windows gives other codes.
+  run = run_cli({"-q", "quantize", bundled_model(), "--method", "gptq", "--scheme", "w4g32", "--calib", bundled_text(), "--calib-range", ":200000",
+                 "--calib-samples", "8", "--calib-seq", "64", "--calib-seed", "5", "-o", (dir / "plain.epk").string()});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(read_file(dir / "plain.epk"), read_file(dir / "q.epk"));
+}
+
 TEST(Compress, ByteIdenticalAtAnyThreadCount) {
   temp_dir dir;
   write_file(dir / "r.json", cheap_2of4().dump());
