@@ -9,22 +9,22 @@
 
 namespace edgepack {
 
-Expected<calib_sampling> parse_calib_sampling(const std::string& name) {
+Expected<calib_sampling> parse_calib_sampling(const std::string& name, const std::string& flag) {
   if (name == "random") return calib_sampling::random;
   if (name == "sequential") return calib_sampling::sequential;
-  return bad_usage("--calib-sampling '" + name + "' is not known (random or sequential)");
+  return bad_usage(flag + " '" + name + "' is not known (random or sequential)");
 }
 
 Expected<calib_windows> make_calibration_windows(const std::string& text, const vocabulary& vocab, const calib_window_options& options,
                                                  const std::string& source) {
-  if (options.samples < 1) return bad_usage("--calib-samples must be at least 1");
-  if (options.seq < 2) return bad_usage("--calib-seq must be at least 2");
+  if (options.samples < 1) return bad_usage(options.flag_prefix + "samples must be at least 1");
+  if (options.seq < 2) return bad_usage(options.flag_prefix + "seq must be at least 2");
   if (text.empty()) return bad_input(source + ": the calibration text is empty");
   const tokenizer tok(vocab);
   const std::vector<int64_t> stream = tok.encode(text, true, false);
   const auto n = static_cast<int64_t>(stream.size());
   if (n < options.seq)
-    return bad_input(source + ": the calibration text gives " + std::to_string(n) + " tokens, fewer than one window of --calib-seq " +
+    return bad_input(source + ": the calibration text gives " + std::to_string(n) + " tokens, fewer than one window of " + options.flag_prefix + "seq " +
                      std::to_string(options.seq));
   calib_windows result;
   result.stream_tokens = n;

@@ -29,6 +29,9 @@ struct calib_window_options {
   int64_t seq = 256;       // ids per window, BOS included
   uint64_t seed = 0;
   calib_sampling sampling = calib_sampling::random;
+  // How the command spells these options, for error messages ("--calib-" for quantize/prune,
+  // "--" for distill-targets, whose options are --samples/--seq).
+  std::string flag_prefix = "--calib-";
 };
 
 struct calib_windows {
@@ -36,7 +39,8 @@ struct calib_windows {
   int64_t stream_tokens = 0;                   // ids in the tokenized text (BOS included); 0 for JSON
 };
 
-Expected<calib_sampling> parse_calib_sampling(const std::string& name);
+// `flag` is the option as the command spells it, for the error message.
+Expected<calib_sampling> parse_calib_sampling(const std::string& name, const std::string& flag = "--calib-sampling");
 
 // `text` is the selected text; `source` names it in messages.
 Expected<calib_windows> make_calibration_windows(const std::string& text, const vocabulary& vocab, const calib_window_options& options,

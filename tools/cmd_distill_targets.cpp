@@ -91,7 +91,7 @@ Status run_distill_targets(const distill_args& args) {
   if (args.hidden_dtype != "f32" && args.hidden_dtype != "f16") return bad_usage("--hidden-dtype must be f32 or f16, got '" + args.hidden_dtype + "'");
   options.spec.hidden_type = args.hidden_dtype == "f16" ? dtype::f16 : dtype::f32;
   EP_ASSIGN_OR_RETURN(options.shard_bytes, parse_size(args.shard_size));
-  EP_ASSIGN_OR_RETURN(calib_sampling sampling, parse_calib_sampling(args.sampling));
+  EP_ASSIGN_OR_RETURN(calib_sampling sampling, parse_calib_sampling(args.sampling, "--sampling"));
   if (!std::isfinite(args.temperature) || args.temperature <= 0) return bad_usage("--temperature must be a positive finite number");
   EP_ASSIGN_OR_RETURN(staged_directory out, staged_directory::create(args.output, distill_manifest_file, args.force));
 
@@ -112,6 +112,7 @@ Status run_distill_targets(const distill_args& args) {
   wo.seq = args.seq;
   wo.seed = args.seed;
   wo.sampling = sampling;
+  wo.flag_prefix = "--";
   EP_ASSIGN_OR_RETURN(calib_windows windows, make_calibration_windows(text, teacher.vocab, wo, args.data + (args.range.empty() ? "" : " [" + args.range + "]")));
   EP_ASSIGN_OR_RETURN(std::string data_sha, sha256_file_hex(args.data));
   std::error_code ec;

@@ -37,7 +37,17 @@ TEST(DistillErrors, BadOptionsAreUsageErrors) {
   expect_error(distill(out, {"--shard-size", "12X"}), {2, "", "--shard-size '12X' is not a positive size"});
   expect_error(distill(out, {"--shard-size", "1K"}), {2, "", "smaller than one sample's shard"});
   expect_error(distill(out, {"--seq", "600"}), {2, "", "exceeds the teacher's context of 512"});
+  expect_error(distill(out, {"--sampling", "every-other"}), {2, "", "--sampling 'every-other' is not known"});
   expect_nothing_written(dir);
+}
+
+TEST(DistillErrors, TextShorterThanOneWindowNamesTheFileAndDistillsOwnOption) {
+  temp_dir dir;
+  write_file(dir / "short.txt", "Once upon a time.");
+  auto args = distill((dir / "t").string(), {});
+  args[3] = (dir / "short.txt").string();  // --data
+  expect_error(args, {3, (dir / "short.txt").string(), "fewer than one window of --seq 32"});
+  expect_nothing_written(dir, 1);
 }
 
 TEST(DistillErrors, MissingDataIsBadInputAndWritesNothing) {
