@@ -17,6 +17,11 @@ namespace edgepack::report {
 // with the model after. rel_error = ||W_after_decoded - W_before||_F / ||W_before||_F when before is given.
 nlohmann::json size_sections(const model* before, const model& after);
 
+// The "input" section: path, format, bytes and sha256 of the model file, or for a model read from
+// several files (a Hugging Face folder) the sha256 of its "sha256  path" source listing. Uses the
+// hashes the loader already recorded and hashes a file only when one is missing.
+Expected<nlohmann::json> input_section(const std::string& path, const model& m);
+
 enum class report_format { json, markdown, html };
 // .json / .md / .html (case-insensitive), else bad_usage naming the path.
 Expected<report_format> report_format_for_path(const std::filesystem::path& out);

@@ -5,7 +5,6 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "core/sha256.h"
 #include "formats/epk.h"
 #include "passes/recipe.h"
 #include "report/report.h"
@@ -25,19 +24,6 @@ struct compress_args {
   bool json = false;
   load_options load;
 };
-
-// The input's digest: the hash of the file itself, or for a folder (Hugging Face) the hash of its
-// "sha256  path" source list.
-nlohmann::json input_section(const compress_args& args, const model& m) {
-  std::string listing;
-  uint64_t bytes = 0;
-  for (const auto& s : m.sources) {
-    if (s.path == args.input) return {{"path", args.input}, {"format", m.format}, {"sha256", s.sha256}, {"bytes", s.bytes}};
-    listing += s.sha256 + "  " + s.path + "\n";
-    bytes += s.bytes;
-  }
-  return {{"path", args.input}, {"format", m.format}, {"sha256", sha256::hex(std::as_bytes(std::span(listing.data(), listing.size())))}, {"bytes", bytes}};
-}
 
 // The copy kept in the .epk has no timings or memory figures, so the file stays byte-identical
 // between runs and thread counts; the --report file has them.
@@ -90,7 +76,7 @@ Status compress(const compress_args& args, int& exit_code) {
   nlohmann::json doc = report::size_sections(&m, r.out);
   doc["edgepack_report"] = 1;
   doc["tool"] = std::string("edgepack ") + EDGEPACK_VERSION;
-  doc["input"] = input_section(args, hashed_input);
+  EP_ASSIGN_OR_RETURN(doc["input"], report::input_section(args.input, hashed_input));
   doc["recipe"] = recipe.resolved;
   doc["recipe_sha256"] = hash;
   doc["passes"] = r.passes;

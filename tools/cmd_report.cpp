@@ -5,7 +5,6 @@
 #include <filesystem>
 #include <iostream>
 
-#include "core/sha256.h"
 #include "formats/epk.h"
 #include "report/recorded_errors.h"
 #include "report/report.h"
@@ -54,23 +53,6 @@ bool take_stored_sizes(const nlohmann::json& extra, nlohmann::json& out) {
   return true;
 }
 
-Expected<nlohmann::json> report_input_section(const std::string& path, const model& base) {
-  nlohmann::json in = {{"path", path}, {"format", base.format}};
-  uint64_t bytes = 0;
-  for (const auto& s : base.sources) bytes += s.bytes;
-  in["bytes"] = bytes ? bytes : on_disk_bytes(path);
-  if (base.sources.size() == 1) {
-    std::string sha = base.sources[0].sha256;
-    if (sha.empty()) {
-      auto hashed = sha256_file_hex(base.sources[0].path);
-      if (!hashed.ok()) return hashed.status();
-      sha = *hashed;
-    }
-    in["sha256"] = sha;
-  }
-  return in;
-}
-
 int run_report(const report_args& args) {
   std::optional<report::report_format> format;
   if (!args.output.empty()) {
@@ -92,7 +74,7 @@ int run_report(const report_args& args) {
   if (!args.base.empty()) {
     auto base = load(args.base, args.base_options);
     if (!base.ok()) return report(base.status());
-    auto in = report_input_section(args.base, *base);
+    auto in = report::input_section(args.base, *base);
     if (!in.ok()) return report(in.status());
     out["input"] = *in;
     info("comparing " + std::to_string(after->g.weights.size()) + " tensors with " + args.base);
