@@ -137,11 +137,7 @@ Expected<gptq_result> gptq_quantize(std::span<const float> weight, int64_t rows,
   {
     auto factor = damped_inverse_factor(h, cols, inverse_factor_options{.damp = options.damp, .max_damp = options.max_damp, .threads = options.threads});
     if (!factor.ok()) return factor.status();
-    plan.u = std::move(factor->upper);
-    stats.damp_fraction = factor->damp_fraction;
-    stats.damp_absolute = factor->damp_absolute;
-    stats.damp_escalations = factor->escalations;
-    for (auto& warning : factor->warnings) stats.warnings.push_back(std::move(warning));
+    plan.u = take_factor(std::move(*factor), stats);
   }
   std::vector<double>().swap(h);
 

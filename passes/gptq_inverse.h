@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/status.h"
@@ -41,5 +42,16 @@ struct inverse_factor {
 // h: full symmetric [n, n] row-major, finite, non-negative diagonal with no zero entries (GPTQ
 // replaces dead columns' zero diagonals by 1 before calling this).
 Expected<inverse_factor> damped_inverse_factor(std::span<const double> h, int64_t n, const inverse_factor_options& options);
+
+// Moves the factor's damping record (fraction, absolute lambda, escalations, warnings) into a
+// solver's stats (gptq_stats, sparsegpt_stats share these field names) and returns U.
+template <class SolverStats>
+std::vector<float> take_factor(inverse_factor&& factor, SolverStats& stats) {
+  stats.damp_fraction = factor.damp_fraction;
+  stats.damp_absolute = factor.damp_absolute;
+  stats.damp_escalations = factor.escalations;
+  for (auto& warning : factor.warnings) stats.warnings.push_back(std::move(warning));
+  return std::move(factor.upper);
+}
 
 }  // namespace edgepack

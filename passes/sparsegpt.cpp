@@ -171,13 +171,9 @@ Expected<sparsegpt_result> sparsegpt_prune(std::span<const float> weight, int64_
     for (int64_t r = 0; r < rows; ++r) w[static_cast<size_t>(r * cols + i)] = 0.0f;
   }
   {
-    auto factor = damped_inverse_factor(h, cols, inverse_factor_options{.damp = options.damp, .max_damp = options.max_damp});
+    auto factor = damped_inverse_factor(h, cols, inverse_factor_options{.damp = options.damp, .max_damp = options.max_damp, .threads = options.threads});
     if (!factor.ok()) return factor.status();
-    p.u = std::move(factor->upper);
-    stats.damp_fraction = factor->damp_fraction;
-    stats.damp_absolute = factor->damp_absolute;
-    stats.damp_escalations = factor->escalations;
-    for (auto& warning : factor->warnings) stats.warnings.push_back(std::move(warning));
+    p.u = take_factor(std::move(*factor), stats);
   }
   std::vector<double>().swap(h);
 
