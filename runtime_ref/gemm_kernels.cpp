@@ -307,6 +307,13 @@ bool gemm_isa_available(gemm_isa isa) {
   return true;
 }
 
+std::vector<gemm_isa> available_gemm_isas() {
+  std::vector<gemm_isa> out;
+  for (const gemm_isa isa : {gemm_isa::portable, gemm_isa::avx2, gemm_isa::avx512})
+    if (gemm_isa_available(isa)) out.push_back(isa);
+  return out;
+}
+
 gemm_isa resolve_gemm_isa(gemm_isa requested) {
   if (requested != gemm_isa::automatic && gemm_isa_available(requested)) return requested;
   if (gemm_isa_available(gemm_isa::avx512)) return gemm_isa::avx512;

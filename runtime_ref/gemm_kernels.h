@@ -24,6 +24,8 @@ enum class gemm_isa { automatic, portable, avx2, avx512 };
 const char* gemm_isa_name(gemm_isa isa);
 // automatic and portable are always available; the others need CPU and OS support.
 bool gemm_isa_available(gemm_isa isa);
+// The concrete variants this CPU runs (portable first): what ISA-identity tests and benches loop over.
+std::vector<gemm_isa> available_gemm_isas();
 // The fastest available variant for `automatic` (and for a requested variant this CPU lacks).
 gemm_isa resolve_gemm_isa(gemm_isa requested);
 // The variant the default-ISA entry points use: resolve_gemm_isa(automatic), computed once, unless

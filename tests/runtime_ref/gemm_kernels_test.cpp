@@ -16,13 +16,6 @@
 namespace edgepack::testing {
 namespace {
 
-std::vector<gemm_isa> available_isas() {
-  std::vector<gemm_isa> out;
-  for (const gemm_isa isa : {gemm_isa::portable, gemm_isa::avx2, gemm_isa::avx512})
-    if (gemm_isa_available(isa)) out.push_back(isa);
-  return out;
-}
-
 struct problem {
   int64_t m, n, k;
   std::vector<float> a, b;  // A row-major [m, k], B row-major [k, n]
@@ -65,7 +58,7 @@ std::vector<float> run(gemm_isa isa, const problem& p, bool trans_a, bool trans_
 TEST(GemmKernels, ResolveNeverReturnsAutomatic) {
   EXPECT_NE(resolve_gemm_isa(gemm_isa::automatic), gemm_isa::automatic);
   EXPECT_EQ(default_gemm_isa(), resolve_gemm_isa(gemm_isa::automatic));
-  for (const gemm_isa isa : available_isas()) EXPECT_EQ(resolve_gemm_isa(isa), isa) << gemm_isa_name(isa);
+  for (const gemm_isa isa : available_gemm_isas()) EXPECT_EQ(resolve_gemm_isa(isa), isa) << gemm_isa_name(isa);
 }
 
 TEST(GemmKernels, VariantsBitIdenticalToPortableAndWithinFmaChainBound) {
@@ -96,7 +89,7 @@ TEST(GemmKernels, VariantsBitIdenticalToPortableAndWithinFmaChainBound) {
         const float got = ref[static_cast<size_t>(i * ldc + j)];
         ASSERT_LE(std::fabs(got - exact), gamma * magnitude) << m << "x" << n << "x" << k << " at " << i << "," << j;
       }
-    for (const gemm_isa isa : available_isas()) {
+    for (const gemm_isa isa : available_gemm_isas()) {
       const std::vector<float> got = run(isa, p, ta, tb, ldc);
       EXPECT_EQ(std::memcmp(got.data(), ref.data(), sizeof(float) * got.size()), 0)
           << gemm_isa_name(isa) << " " << m << "x" << n << "x" << k << " transA " << ta << " transB " << tb;
@@ -106,7 +99,7 @@ TEST(GemmKernels, VariantsBitIdenticalToPortableAndWithinFmaChainBound) {
 
 TEST(GemmKernels, LayoutOfOperandsDoesNotChangeBits) {
   const problem p = make_problem(29, 70, 301, 99);
-  for (const gemm_isa isa : available_isas()) {
+  for (const gemm_isa isa : available_gemm_isas()) {
     const std::vector<float> base = run(isa, p, false, false, 70);
     for (const bool ta : {false, true})
       for (const bool tb : {false, true}) {
@@ -119,7 +112,7 @@ TEST(GemmKernels, LayoutOfOperandsDoesNotChangeBits) {
 TEST(GemmKernels, ZeroDepthGivesZeros) {
   std::vector<float> c(12, 7.0f);
   gemm_workspace ws;
-  for (const gemm_isa isa : available_isas()) {
+  for (const gemm_isa isa : available_gemm_isas()) {
     gemm_f32(isa, 3, 4, 0, {nullptr, 0, 1}, {nullptr, 4, 1}, c.data(), 4, ws);
     for (float x : c) EXPECT_EQ(x, 0.0f);
   }
@@ -143,7 +136,7 @@ void check_updates(int64_t m, int64_t n, int64_t k, unsigned seed) {
         for (int64_t j = 0; j < n; ++j)
           expected[static_cast<size_t>(i * n + j)] =
               std::fma(sign * a[static_cast<size_t>(i * k + kk)], b[static_cast<size_t>(kk * n + j)], expected[static_cast<size_t>(i * n + j)]);
-    for (const gemm_isa isa : available_isas()) {
+    for (const gemm_isa isa : available_gemm_isas()) {
       std::vector<T> c = c0;
       basic_gemm_workspace<T> ws;
       const basic_gemm_view<T> va{a.data(), k, 1}, vb{b.data(), n, 1};
@@ -191,7 +184,7 @@ TEST(GemmKernels, DoubleVariantsBitIdenticalToPortableAndNearExact) {
         }
         ASSERT_LE(std::fabs(static_cast<long double>(ref[static_cast<size_t>(i * n + j)]) - exact), 1.2 * k * std::ldexp(1.0, -53) * magnitude);
       }
-    for (const gemm_isa isa : available_isas()) {
+    for (const gemm_isa isa : available_gemm_isas()) {
       std::vector<double> c(ref.size(), 5.0);
       gemm_f64(isa, m, n, k, {at.data(), 1, m}, {b.data(), n, 1}, c.data(), n, ws);
       EXPECT_EQ(std::memcmp(c.data(), ref.data(), sizeof(double) * c.size()), 0) << gemm_isa_name(isa) << " " << m << "x" << n << "x" << k;

@@ -21,13 +21,6 @@
 namespace edgepack::testing {
 namespace {
 
-std::vector<gemm_isa> available_isas() {
-  std::vector<gemm_isa> out;
-  for (const gemm_isa isa : {gemm_isa::portable, gemm_isa::avx2, gemm_isa::avx512})
-    if (gemm_isa_available(isa)) out.push_back(isa);
-  return out;
-}
-
 // Random [rows, cols] weights pruned to N:M (m > 0; tail groups keep floor(n * width / m)) or to a
 // random half (m == 0).
 std::vector<float> pruned_values(int64_t rows, int64_t cols, int n, int m, std::mt19937_64& rng) {
@@ -126,13 +119,13 @@ TEST(SparseLinearCorrect, EveryVariantGivesTheDenseBits) {
       std::vector<float> reference(out);
       sparse_linear_reference(w, x.data(), batch, reference.data());
       // The runtime's dense GEMM on the decoded weight (y = x · Wᵀ: B[k, j] = W[j, k]).
-      for (const gemm_isa isa : available_isas()) {
+      for (const gemm_isa isa : available_gemm_isas()) {
         std::vector<float> y(out, 1.0f);
         gemm_workspace ws;
         gemm_f32(isa, batch, c.rows, c.cols, {x.data(), c.cols, 1}, {dense.data(), 1, c.cols}, y.data(), c.rows, ws);
         EXPECT_TRUE(same_bits(y, reference)) << describe(c) << " batch " << batch << ": dense gemm " << gemm_isa_name(isa);
       }
-      for (const gemm_isa isa : available_isas())
+      for (const gemm_isa isa : available_gemm_isas())
         for (const int threads : {1, 2}) {
           std::vector<float> y(out, 1.0f);
           sparse_linear(w, x.data(), batch, y.data(), {.isa = isa, .threads = threads});
