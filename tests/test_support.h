@@ -2,7 +2,9 @@
 #pragma once
 #include <gtest/gtest.h>
 
+#include <cstddef>
 #include <filesystem>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -35,6 +37,9 @@ struct command_result {
 };
 // Runs the edgepack CLI with the given arguments (no shell quoting issues: args are quoted).
 command_result run_cli(const std::vector<std::string>& args);
+
+// A string's bytes, for the byte-span APIs (checksums, hashes, readers).
+inline std::span<const std::byte> bytes_of(const std::string& s) { return std::as_bytes(std::span(s.data(), s.size())); }
 
 std::string read_file(const std::filesystem::path& path);
 void write_file(const std::filesystem::path& path, const std::string& bytes);

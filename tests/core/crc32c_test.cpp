@@ -1,6 +1,7 @@
 // CRC-32C against published check values and against a bit-at-a-time reference on odd lengths
 // and alignments (the slicing-by-8 fast path and the byte tail must agree with it).
 #include "core/crc32c.h"
+#include "tests/test_support.h"
 
 #include <gtest/gtest.h>
 
@@ -11,7 +12,7 @@
 namespace edgepack {
 namespace {
 
-std::span<const std::byte> bytes_of(const std::string& s) { return std::as_bytes(std::span(s.data(), s.size())); }
+using testing::bytes_of;
 
 uint32_t reference_crc32c(std::span<const std::byte> bytes) {
   uint32_t crc = 0xFFFFFFFFu;

@@ -3,6 +3,7 @@
 // several blocks), several MB fed in odd-sized pieces (buffer joins mid-block), and the raw block
 // functions on a random state. The expected digests were also checked with coreutils sha256sum.
 #include "core/sha256.h"
+#include "tests/test_support.h"
 
 #include <gtest/gtest.h>
 
@@ -18,8 +19,8 @@
 namespace edgepack {
 namespace {
 
-std::span<const std::byte> text_bytes(const std::string& s) { return std::as_bytes(std::span(s.data(), s.size())); }
-std::span<const std::byte> text_bytes(const std::vector<std::byte>& v) { return {v.data(), v.size()}; }
+using testing::bytes_of;
+std::span<const std::byte> bytes_of(const std::vector<std::byte>& v) { return {v.data(), v.size()}; }
 
 // Forces the portable path for its lifetime (for sha256 objects created meanwhile).
 class portable_only_scope {
@@ -61,14 +62,14 @@ class Sha256Paths : public ::testing::TestWithParam<bool> {};
 
 TEST_P(Sha256Paths, Fips180Examples) {
   const bool portable = GetParam();
-  EXPECT_EQ(hex_with(portable, text_bytes("abc")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-  EXPECT_EQ(hex_with(portable, text_bytes("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")),
+  EXPECT_EQ(hex_with(portable, bytes_of("abc")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(hex_with(portable, bytes_of("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")),
             "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
-  EXPECT_EQ(hex_with(portable, text_bytes("")), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(hex_with(portable, bytes_of("")), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   const std::string million_a(1000000, 'a');
-  EXPECT_EQ(hex_with(portable, text_bytes(million_a)), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+  EXPECT_EQ(hex_with(portable, bytes_of(million_a)), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
   // Same input one byte at a time: the buffering path only.
-  EXPECT_EQ(hex_in_pieces(portable, text_bytes(million_a), {1}), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+  EXPECT_EQ(hex_in_pieces(portable, bytes_of(million_a), {1}), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
 INSTANTIATE_TEST_SUITE_P(Both, Sha256Paths, ::testing::Values(false, true),
@@ -78,19 +79,19 @@ TEST(Sha256, FastPathMatchesPortableOnEveryLengthUpTo300) {
   if (!sha256_detail::x86_sha_supported()) GTEST_LOG_(INFO) << "no SHA extensions here: both sides are the portable path";
   const auto data = random_bytes(300, 1);
   for (size_t n = 0; n <= 300; ++n) {
-    const auto prefix = text_bytes(data).first(n);
+    const auto prefix = bytes_of(data).first(n);
     EXPECT_EQ(hex_with(false, prefix), hex_with(true, prefix)) << "length " << n;
   }
 }
 
 TEST(Sha256, FastPathMatchesPortableOnMegabytesInOddPieces) {
   const auto data = random_bytes((3 << 20) + 77, 2);
-  const std::string whole = hex_with(true, text_bytes(data));
+  const std::string whole = hex_with(true, bytes_of(data));
   // Piece sizes straddle block boundaries (63, 65, 129) and include large runs of whole blocks.
   const std::vector<size_t> pieces = {1, 63, 65, 7, 4096 + 3, 129, 64, 100003, 0, 13};
-  EXPECT_EQ(hex_in_pieces(false, text_bytes(data), pieces), whole);
-  EXPECT_EQ(hex_in_pieces(true, text_bytes(data), pieces), whole);
-  EXPECT_EQ(hex_with(false, text_bytes(data)), whole);
+  EXPECT_EQ(hex_in_pieces(false, bytes_of(data), pieces), whole);
+  EXPECT_EQ(hex_in_pieces(true, bytes_of(data), pieces), whole);
+  EXPECT_EQ(hex_with(false, bytes_of(data)), whole);
 }
 
 #if defined(__x86_64__)
@@ -118,7 +119,7 @@ TEST(Sha256, FileHexMatchesInMemoryHash) {
   testing::write_file(path, std::string(reinterpret_cast<const char*>(data.data()), data.size()));
   const auto from_file = sha256_file_hex(path.string());
   ASSERT_TRUE(from_file);
-  EXPECT_EQ(*from_file, hex_with(true, text_bytes(data)));
+  EXPECT_EQ(*from_file, hex_with(true, bytes_of(data)));
   EXPECT_FALSE(sha256_file_hex((dir / "missing").string()));
 }
 

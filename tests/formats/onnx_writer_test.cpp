@@ -35,7 +35,6 @@ model one_node_model(const std::string& op, tensor w, int64_t opset) {
   return m;
 }
 
-std::span<const std::byte> bytes_of(const std::string& s) { return std::as_bytes(std::span<const char>(s.data(), s.size())); }
 
 TEST(OnnxWriter, FloatRoundTripKeepsOpsetWeightsAndNodes) {
   model m = one_node_model("MatMul", random_weight({5, 3}, 1), 9);

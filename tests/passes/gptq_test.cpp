@@ -38,6 +38,7 @@ std::vector<float> random_weight(int64_t rows, int64_t cols, uint64_t seed) {
 // Correlated activations and their Hessian: the generator the pruning tests use.
 using prune_test::correlated_rows;
 using prune_test::hessian_of;
+using prune_test::output_error;
 using prune_test::reference_inverse;
 using prune_test::reference_upper_cholesky;
 
@@ -136,23 +137,6 @@ std::vector<uint8_t> unpacked_codes(const tensor& t) {
   std::vector<uint8_t> codes(static_cast<size_t>(t.numel()));
   for (size_t i = 0; i < codes.size(); ++i) codes[i] = read_code(t.data.data, t.quant.bits, i);
   return codes;
-}
-
-// Relative output error ||X W^T - X Q^T|| / ||X W^T|| in double.
-double output_error(const std::vector<float>& x, const std::vector<float>& w, const std::vector<float>& q, int64_t rows, int64_t cols) {
-  const int64_t n = static_cast<int64_t>(x.size()) / cols;
-  double num = 0, den = 0;
-  for (int64_t s = 0; s < n; ++s)
-    for (int64_t r = 0; r < rows; ++r) {
-      double y = 0, yq = 0;
-      for (int64_t c = 0; c < cols; ++c) {
-        y += static_cast<double>(x[static_cast<size_t>(s * cols + c)]) * w[static_cast<size_t>(r * cols + c)];
-        yq += static_cast<double>(x[static_cast<size_t>(s * cols + c)]) * q[static_cast<size_t>(r * cols + c)];
-      }
-      num += (y - yq) * (y - yq);
-      den += y * y;
-    }
-  return std::sqrt(num / den);
 }
 
 struct gptq_case {

@@ -15,21 +15,14 @@
 #include "passes/quantize_rtn.h"
 #include "passes/weight_selection.h"
 #include "runtime_ref/interpreter.h"
+#include "tests/passes/graph_test_util.h"
 
 namespace edgepack {
 namespace {
 
 constexpr int64_t batch = 2, channels = 8, side = 7, maps = 24, out_features = 40;
 
-node make_node(const std::string& op, std::vector<std::string> inputs, const std::string& output, std::map<std::string, attribute_value> attrs = {}) {
-  node n;
-  n.name = op + "_" + output;
-  n.op_type = op;
-  n.inputs = std::move(inputs);
-  n.outputs = {output};
-  n.attributes = std::move(attrs);
-  return n;
-}
+using graph_test::make_node;
 
 tensor random_tensor(std::vector<int64_t> shape, uint32_t seed) {
   tensor t = tensor::allocate(dtype::f32, std::move(shape));

@@ -5,19 +5,12 @@
 
 #include "passes/quantize_rtn.h"
 #include "passes/weight_selection.h"
+#include "tests/passes/graph_test_util.h"
 
 namespace edgepack {
 namespace {
 
-node selection_node(const std::string& op, std::vector<std::string> inputs, const std::string& output, std::map<std::string, attribute_value> attrs = {}) {
-  node n;
-  n.name = op + "_" + output;
-  n.op_type = op;
-  n.inputs = std::move(inputs);
-  n.outputs = {output};
-  n.attributes = std::move(attrs);
-  return n;
-}
+using graph_test::make_node;
 
 void add_weight(graph& g, const std::string& name, std::vector<int64_t> shape, dtype type = dtype::f32) {
   tensor t = tensor::allocate(type, std::move(shape));
@@ -47,9 +40,9 @@ TEST(WeightSelection, GemmTransBVariants) {
   add_weight(g, "b_t0", {32, 64});
   add_weight(g, "a_weight", {64, 32});
   add_weight(g, "bias", {64, 32});
-  g.nodes.push_back(selection_node("Gemm", {"x", "b_t1"}, "y1", {{"transB", int64_t{1}}}));
-  g.nodes.push_back(selection_node("Gemm", {"x", "b_t0"}, "y2"));
-  g.nodes.push_back(selection_node("Gemm", {"a_weight", "x", "bias"}, "y3", {{"transB", int64_t{1}}}));
+  g.nodes.push_back(make_node("Gemm", {"x", "b_t1"}, "y1", {{"transB", int64_t{1}}}));
+  g.nodes.push_back(make_node("Gemm", {"x", "b_t0"}, "y2"));
+  g.nodes.push_back(make_node("Gemm", {"a_weight", "x", "bias"}, "y3", {{"transB", int64_t{1}}}));
   const auto s = select(g);
   ASSERT_EQ(s.size(), 2u);
   EXPECT_EQ(s.at("b_t1").view, default_view);
@@ -64,9 +57,9 @@ TEST(WeightSelection, MatMulTwoDimensionalBIsTransposedBatchedStaysFloat) {
   add_weight(g, "w2", {48, 40});
   add_weight(g, "w3", {4, 48, 40});
   add_weight(g, "a_side", {40, 48});
-  g.nodes.push_back(selection_node("MatMul", {"x", "w2"}, "y"));
-  g.nodes.push_back(selection_node("MatMul", {"x", "w3"}, "z"));
-  g.nodes.push_back(selection_node("MatMul", {"a_side", "x"}, "u"));
+  g.nodes.push_back(make_node("MatMul", {"x", "w2"}, "y"));
+  g.nodes.push_back(make_node("MatMul", {"x", "w3"}, "z"));
+  g.nodes.push_back(make_node("MatMul", {"a_side", "x"}, "u"));
   const auto s = select(g);
   ASSERT_EQ(s.size(), 1u);
   EXPECT_EQ(s.at("w2").view, transposed_view);
@@ -78,9 +71,9 @@ TEST(WeightSelection, ConvAndConvTransposeGroupOverChannelsAndTaps) {
   add_weight(g, "conv_b", {2048});
   add_weight(g, "conv1d_w", {32, 16, 5});
   add_weight(g, "deconv_w", {64, 8, 2, 2});
-  g.nodes.push_back(selection_node("Conv", {"x", "conv_w", "conv_b"}, "y"));
-  g.nodes.push_back(selection_node("Conv", {"s", "conv1d_w"}, "t"));
-  g.nodes.push_back(selection_node("ConvTranspose", {"y", "deconv_w"}, "z"));
+  g.nodes.push_back(make_node("Conv", {"x", "conv_w", "conv_b"}, "y"));
+  g.nodes.push_back(make_node("Conv", {"s", "conv1d_w"}, "t"));
+  g.nodes.push_back(make_node("ConvTranspose", {"y", "deconv_w"}, "z"));
   const auto s = select(g);
   ASSERT_EQ(s.size(), 3u);
   EXPECT_EQ(s.at("conv_w").view, channels_view);
@@ -100,7 +93,7 @@ TEST(WeightSelection, RecurrentWeightsUseDefaultViewBiasesStayFloat) {
     add_weight(g, "W", {1, gates * 32, 24});
     add_weight(g, "R", {1, gates * 32, 32});
     add_weight(g, "B", {1, 2 * gates * 32 * 8});
-    g.nodes.push_back(selection_node(op, {"x", "W", "R", "B"}, "y"));
+    g.nodes.push_back(make_node(op, {"x", "W", "R", "B"}, "y"));
     const auto s = select(g);
     ASSERT_EQ(s.size(), 2u) << op;
     EXPECT_EQ(s.at("W").view, default_view);
@@ -114,12 +107,12 @@ TEST(WeightSelection, SharedWeightNeedsOneAgreeingLayout) {
   add_weight(g, "agree", {64, 64});
   add_weight(g, "disagree", {64, 64});
   add_weight(g, "tied", {64, 64});
-  g.nodes.push_back(selection_node("MatMul", {"x", "agree"}, "a1"));
-  g.nodes.push_back(selection_node("Gemm", {"x", "agree"}, "a2"));  // transB = 0: transposed as well
-  g.nodes.push_back(selection_node("MatMul", {"x", "disagree"}, "d1"));
-  g.nodes.push_back(selection_node("Gemm", {"x", "disagree"}, "d2", {{"transB", int64_t{1}}}));
-  g.nodes.push_back(selection_node("Gemm", {"x", "tied"}, "t1", {{"transB", int64_t{1}}}));
-  g.nodes.push_back(selection_node("Gather", {"tied", "ids"}, "t2"));
+  g.nodes.push_back(make_node("MatMul", {"x", "agree"}, "a1"));
+  g.nodes.push_back(make_node("Gemm", {"x", "agree"}, "a2"));  // transB = 0: transposed as well
+  g.nodes.push_back(make_node("MatMul", {"x", "disagree"}, "d1"));
+  g.nodes.push_back(make_node("Gemm", {"x", "disagree"}, "d2", {{"transB", int64_t{1}}}));
+  g.nodes.push_back(make_node("Gemm", {"x", "tied"}, "t1", {{"transB", int64_t{1}}}));
+  g.nodes.push_back(make_node("Gather", {"tied", "ids"}, "t2"));
   const auto s = select(g);
   ASSERT_EQ(s.size(), 1u);
   EXPECT_EQ(s.at("agree").view, transposed_view);
@@ -131,9 +124,9 @@ TEST(WeightSelection, TinyTensorThreshold) {
   add_weight(g, "small", {8, 1, 5, 5});   // 200 elements
   add_weight(g, "edge", {32, 32});        // exactly 1024
   add_weight(g, "below", {31, 33});       // 1023
-  g.nodes.push_back(selection_node("Conv", {"x", "small"}, "y"));
-  g.nodes.push_back(selection_node("MatMul", {"x", "edge"}, "z"));
-  g.nodes.push_back(selection_node("MatMul", {"x", "below"}, "u"));
+  g.nodes.push_back(make_node("Conv", {"x", "small"}, "y"));
+  g.nodes.push_back(make_node("MatMul", {"x", "edge"}, "z"));
+  g.nodes.push_back(make_node("MatMul", {"x", "below"}, "u"));
   auto s = select(g);
   ASSERT_EQ(s.size(), 1u);
   EXPECT_TRUE(s.count("edge"));
@@ -154,10 +147,10 @@ TEST(WeightSelection, IncludeAndExclude) {
   add_weight(g, "cube", {4, 16, 16});
   add_weight(g, "linear", {64, 32});
   add_weight(g, "ids", {64, 32}, dtype::i64);
-  g.nodes.push_back(selection_node("Gather", {"embed", "i"}, "e"));
-  g.nodes.push_back(selection_node("Mul", {"e", "norm"}, "n"));
-  g.nodes.push_back(selection_node("Add", {"n", "cube"}, "c"));
-  g.nodes.push_back(selection_node("Gemm", {"c", "linear"}, "y", {{"transB", int64_t{1}}}));
+  g.nodes.push_back(make_node("Gather", {"embed", "i"}, "e"));
+  g.nodes.push_back(make_node("Mul", {"e", "norm"}, "n"));
+  g.nodes.push_back(make_node("Add", {"n", "cube"}, "c"));
+  g.nodes.push_back(make_node("Gemm", {"c", "linear"}, "y", {{"transB", int64_t{1}}}));
   weight_selection_options options;
   options.include_regex = "embed";
   auto s = select(g, options);
@@ -190,7 +183,7 @@ TEST(WeightSelection, UnreadAndNonOnnxDomainWeightsStayFloat) {
   graph g;
   add_weight(g, "unread", {64, 64});
   add_weight(g, "custom", {64, 64});
-  node n = selection_node("MatMul", {"x", "custom"}, "y");
+  node n = make_node("MatMul", {"x", "custom"}, "y");
   n.domain = "com.example";
   g.nodes.push_back(n);
   EXPECT_TRUE(select(g).empty());
@@ -202,8 +195,8 @@ TEST(WeightSelection, PassAppliesViewsToTheScheme) {
   model m;
   add_weight(m.g, "conv_w", {16, 8, 3, 3});
   add_weight(m.g, "mm_w", {72, 40});
-  m.g.nodes.push_back(selection_node("Conv", {"x", "conv_w"}, "y"));
-  m.g.nodes.push_back(selection_node("MatMul", {"y", "mm_w"}, "z"));
+  m.g.nodes.push_back(make_node("Conv", {"x", "conv_w"}, "y"));
+  m.g.nodes.push_back(make_node("MatMul", {"y", "mm_w"}, "z"));
   quantize_rtn_options options;
   options.encoding.bits = 8;
   options.encoding.group_size = 0;
@@ -234,18 +227,18 @@ namespace {
 // through the bodies, at any depth, and a read outside a GEMM anywhere keeps them float.
 TEST(WeightSelection, ReadsInsideSubgraphsCount) {
   auto inner = std::make_shared<graph>();
-  inner->nodes.push_back(selection_node("LSTM", {"x", "lstm_w", "lstm_r"}, "h"));
+  inner->nodes.push_back(make_node("LSTM", {"x", "lstm_w", "lstm_r"}, "h"));
   inner->outputs.push_back({"h", dtype::f32, {}});
   auto outer_branch = std::make_shared<graph>();
-  outer_branch->nodes.push_back(selection_node("If", {"c"}, "h2", {{"then_branch", std::shared_ptr<const graph>(inner)}, {"else_branch", std::shared_ptr<const graph>(inner)}}));
-  outer_branch->nodes.push_back(selection_node("Reshape", {"shared_w", "shape"}, "r"));
+  outer_branch->nodes.push_back(make_node("If", {"c"}, "h2", {{"then_branch", std::shared_ptr<const graph>(inner)}, {"else_branch", std::shared_ptr<const graph>(inner)}}));
+  outer_branch->nodes.push_back(make_node("Reshape", {"shared_w", "shape"}, "r"));
   outer_branch->outputs.push_back({"h2", dtype::f32, {}});
   graph g;
   add_weight(g, "lstm_w", {1, 256, 64});
   add_weight(g, "lstm_r", {1, 256, 64});
   add_weight(g, "shared_w", {64, 64});
-  g.nodes.push_back(selection_node("MatMul", {"x", "shared_w"}, "y"));
-  g.nodes.push_back(selection_node("If", {"c"}, "z", {{"then_branch", std::shared_ptr<const graph>(outer_branch)}, {"else_branch", std::shared_ptr<const graph>(outer_branch)}}));
+  g.nodes.push_back(make_node("MatMul", {"x", "shared_w"}, "y"));
+  g.nodes.push_back(make_node("If", {"c"}, "z", {{"then_branch", std::shared_ptr<const graph>(outer_branch)}, {"else_branch", std::shared_ptr<const graph>(outer_branch)}}));
   const auto s = select(g);
   ASSERT_EQ(s.size(), 2u);
   EXPECT_EQ(s.at("lstm_w").view, default_view);

@@ -15,6 +15,7 @@ inline tensor i64(std::vector<int64_t> shape, std::vector<int64_t> values) {
   return tensor::from_values<int64_t>(dtype::i64, std::move(shape), std::span<const int64_t>(values));
 }
 inline std::vector<float> values_of(const tensor& t) { return {t.data_as<float>(), t.data_as<float>() + t.numel()}; }
+inline std::vector<int64_t> ints_of(const tensor& t) { return {t.data_as<int64_t>(), t.data_as<int64_t>() + t.numel()}; }
 
 struct op_run {
   Status status;

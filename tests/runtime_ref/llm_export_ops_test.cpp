@@ -7,7 +7,6 @@
 namespace edgepack::testing {
 namespace {
 
-std::vector<int64_t> ints_of(const tensor& t) { return {t.data_as<int64_t>(), t.data_as<int64_t>() + t.numel()}; }
 
 TEST(LlmExportOps, SinCos) {
   const tensor x = f32({3}, {0.0f, 1.5707964f, 3.1415927f});

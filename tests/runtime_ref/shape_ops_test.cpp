@@ -6,7 +6,6 @@
 namespace edgepack::testing {
 namespace {
 
-std::vector<int64_t> shape_ints(const tensor& t) { return {t.data_as<int64_t>(), t.data_as<int64_t>() + t.numel()}; }
 tensor iota(std::vector<int64_t> shape) {
   int64_t n = 1;
   for (int64_t d : shape) n *= d;
@@ -17,9 +16,9 @@ tensor iota(std::vector<int64_t> shape) {
 
 TEST(ShapeOpsKernel, ShapeIdentityFlatten) {
   const tensor x = iota({2, 3, 4});
-  EXPECT_EQ(shape_ints(run_op("Shape", {&x}, {}).outputs[0]), (std::vector<int64_t>{2, 3, 4}));
-  EXPECT_EQ(shape_ints(run_op("Shape", {&x}, {{"start", int64_t{-2}}}).outputs[0]), (std::vector<int64_t>{3, 4}));
-  EXPECT_EQ(shape_ints(run_op("Shape", {&x}, {{"start", int64_t{1}}, {"end", int64_t{99}}}).outputs[0]), (std::vector<int64_t>{3, 4}));
+  EXPECT_EQ(ints_of(run_op("Shape", {&x}, {}).outputs[0]), (std::vector<int64_t>{2, 3, 4}));
+  EXPECT_EQ(ints_of(run_op("Shape", {&x}, {{"start", int64_t{-2}}}).outputs[0]), (std::vector<int64_t>{3, 4}));
+  EXPECT_EQ(ints_of(run_op("Shape", {&x}, {{"start", int64_t{1}}, {"end", int64_t{99}}}).outputs[0]), (std::vector<int64_t>{3, 4}));
   EXPECT_EQ(values_of(run_op("Identity", {&x}, {}).outputs[0]), values_of(x));
   EXPECT_EQ(run_op("Flatten", {&x}, {}).outputs[0].shape, (std::vector<int64_t>{2, 12}));
   EXPECT_EQ(run_op("Flatten", {&x}, {{"axis", int64_t{0}}}).outputs[0].shape, (std::vector<int64_t>{1, 24}));
@@ -64,7 +63,7 @@ TEST(ShapeOpsKernel, TransposeOddShapes) {
   EXPECT_EQ(run_op("Transpose", {&z}, {{"perm", std::vector<int64_t>{0, 0, 1}}}).status.code(), error_code::bad_input);
   EXPECT_EQ(run_op("Transpose", {&z}, {{"perm", std::vector<int64_t>{1, 0}}}).status.code(), error_code::bad_input);
   const tensor ints = i64({2, 2}, {1, 2, 3, 4});
-  EXPECT_EQ(shape_ints(run_op("Transpose", {&ints}, {}).outputs[0]), (std::vector<int64_t>{1, 3, 2, 4}));
+  EXPECT_EQ(ints_of(run_op("Transpose", {&ints}, {}).outputs[0]), (std::vector<int64_t>{1, 3, 2, 4}));
 }
 
 TEST(ShapeOpsKernel, ConcatAxesAndTypes) {
@@ -75,7 +74,7 @@ TEST(ShapeOpsKernel, ConcatAxesAndTypes) {
   EXPECT_EQ(r.outputs[0].shape, (std::vector<int64_t>{2, 3}));
   expect_near_all(values_of(r.outputs[0]), {0, 10, 11, 1, 12, 13}, 0);
   const tensor s1 = i64({1}, {1}), s2 = i64({2}, {-1, 64});
-  EXPECT_EQ(shape_ints(run_op("Concat", {&s1, &s2}, {{"axis", int64_t{0}}}).outputs[0]), (std::vector<int64_t>{1, -1, 64}));
+  EXPECT_EQ(ints_of(run_op("Concat", {&s1, &s2}, {{"axis", int64_t{0}}}).outputs[0]), (std::vector<int64_t>{1, -1, 64}));
   EXPECT_EQ(run_op("Concat", {&a, &b}, {{"axis", int64_t{0}}}).status.code(), error_code::bad_input);  // off-axis mismatch
   EXPECT_EQ(run_op("Concat", {&a, &s1}, {{"axis", int64_t{0}}}).status.code(), error_code::bad_input);  // type mismatch
   EXPECT_EQ(run_op("Concat", {&a, &b}, {}).status.code(), error_code::bad_input);                        // no axis
