@@ -176,7 +176,7 @@ Expected<compressed_weight> calibrated_one(const stage_weight& sw, const prune_w
   }
   c.stats = base_stats(sw.name, prune_method_name(options.method), plan, p, sw.matrix, *sw.original, c.weight);
   c.stats["scope"] = scope_name(plan, options.calibrated_scope);
-  c.stats["calib_output_error"] = relative_output_error(sw.matrix, p.values, sw.rows, sw.cols, sw.hessian);
+  c.stats["calib_output_error"] = relative_output_error(sw.matrix, p.values, sw.rows, sw.cols, sw.hessian, options.threads);
   c.stats["hessian_rows"] = sw.hessian_rows;
   if (sg) c.stats.update(sparsegpt_stats_json(*sg));
   else if (!p.warnings.empty()) c.stats["warnings"] = p.warnings;

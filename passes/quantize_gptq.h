@@ -67,7 +67,8 @@ struct quantize_gptq_result {
 Expected<quantize_gptq_result> quantize_gptq_model(const model& m, const std::vector<tensor_map>& windows, const quantize_gptq_options& options);
 
 // The relative output error ||(W - Q) X|| / ||W X|| over rows x of a Hessian H = c * sum x x^T
-// (the constant cancels): sqrt(tr(E H E^T) / tr(W H W^T)).
-double relative_output_error(std::span<const float> w, std::span<const float> q, int64_t rows, int64_t cols, std::span<const double> hessian);
+// (the constant cancels): sqrt(tr(E H E^T) / tr(W H W^T)). Runs on `threads`; the result does not depend on them.
+double relative_output_error(std::span<const float> w, std::span<const float> q, int64_t rows, int64_t cols, std::span<const double> hessian,
+                             int threads);
 
 }  // namespace edgepack
