@@ -8,30 +8,15 @@
 #include <cmath>
 #include <limits>
 
+#include "runtime_ref/attention_layout.h"
 #include "runtime_ref/kernel.h"
 
 namespace edgepack {
 
 namespace {
-struct layout {
-  int64_t batch = 0, seq = 0, heads = 0, head = 0;
-  bool heads_first = false;
-  int64_t at(int64_t b, int64_t h, int64_t s, int64_t d) const {
-    return heads_first ? ((b * heads + h) * seq + s) * head + d : ((b * seq + s) * heads + h) * head + d;
-  }
-};
-
-Expected<layout> describe(const kernel_io& io, const tensor& t, const char* heads_attr, const char* what) {
-  layout l;
-  if (t.shape.size() == 4) {
-    l = {t.shape[0], t.shape[2], t.shape[1], t.shape[3], true};
-  } else if (t.shape.size() == 3) {
-    const int64_t heads = io.op.int_attr(heads_attr, 0);
-    if (heads <= 0 || t.shape[2] % heads != 0) return io.fail(std::string(what) + " is 3-D: attribute " + heads_attr + " must divide its hidden size");
-    l = {t.shape[0], t.shape[1], heads, t.shape[2] / heads, false};
-  } else {
-    return io.fail(std::string(what) + " must be 3-D or 4-D, got " + shape_to_string(t.shape));
-  }
+Expected<attention_layout> describe(const kernel_io& io, const tensor& t, const char* heads_attr, const char* what) {
+  auto l = describe_attention_operand(io.op, t, heads_attr, what);
+  if (!l.ok()) return io.fail(l.status().message());
   return l;
 }
 }  // namespace
@@ -41,9 +26,9 @@ Status kernel_attention(kernel_io& io) {
   for (size_t i : {0, 1, 2, 4, 5}) EP_RETURN_IF_ERROR(io.require_type(i, dtype::f32));
   if (io.input(3) != nullptr) return io.fail("attn_mask is not supported by the reference kernel yet");
   if (io.op.float_attr("softcap", 0.0) != 0.0) return io.fail("softcap is not supported by the reference kernel yet");
-  EP_ASSIGN_OR_RETURN(layout q, describe(io, *io.input(0), "q_num_heads", "Q"));
-  EP_ASSIGN_OR_RETURN(layout k, describe(io, *io.input(1), "kv_num_heads", "K"));
-  EP_ASSIGN_OR_RETURN(layout v, describe(io, *io.input(2), "kv_num_heads", "V"));
+  EP_ASSIGN_OR_RETURN(attention_layout q, describe(io, *io.input(0), "q_num_heads", "Q"));
+  EP_ASSIGN_OR_RETURN(attention_layout k, describe(io, *io.input(1), "kv_num_heads", "K"));
+  EP_ASSIGN_OR_RETURN(attention_layout v, describe(io, *io.input(2), "kv_num_heads", "V"));
   if (k.batch != q.batch || v.batch != q.batch || k.seq != v.seq || k.heads != v.heads || k.head != q.head)
     return io.fail("Q/K/V shapes are inconsistent");
   if (k.heads == 0 || q.heads % k.heads != 0) return io.fail("q_num_heads must be a multiple of kv_num_heads");
@@ -77,7 +62,7 @@ Status kernel_attention(kernel_io& io) {
   const bool causal = io.op.int_attr("is_causal", 0) != 0;
   const double scale = io.op.float_attr("scale", 1.0 / std::sqrt(static_cast<double>(q.head)));
   const int64_t group = q.heads / k.heads;
-  layout y_layout = q;
+  attention_layout y_layout = q;
   y_layout.head = v.head;
   std::vector<int64_t> y_shape = io.input(0)->shape;
   y_shape.back() = q.heads_first ? v.head : q.heads * v.head;
