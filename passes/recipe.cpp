@@ -134,6 +134,7 @@ Expected<nlohmann::json> resolve_quantize(const nlohmann::json& step, const std:
     for (const char* key : {"act_order", "static_groups", "float_targets"})
       if (s[key] == true) return problem(label, path + "." + key, "is a GPTQ option; set method to gptq or drop it");
     if (s["refine"] != -1) return problem(label, path + ".refine", "is a GPTQ option; set method to gptq or drop it");
+    if (s["tune_epochs"] != 0) return problem(label, path + ".tune_epochs", "is a GPTQ option; set method to gptq or drop it");
   }
   return s;
 }

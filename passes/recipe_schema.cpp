@@ -63,6 +63,11 @@ std::map<std::string, std::vector<recipe_option>> build_tables() {
   quantize.push_back(opt("static_groups", t::boolean, false));
   quantize.push_back(opt("float_targets", t::boolean, false));  // quantize --float-targets
   quantize.push_back(opt("refine", t::integer, -1, -1, 100));   // quantize --refine N; -1 = off
+  quantize.push_back(opt("tune_epochs", t::integer, 0, 0, 10000));  // quantize --tune-epochs N; 0 = off
+  quantize.push_back(opt("tune_lr", t::number, 2e-3, 1e-6, 1));
+  quantize.push_back(opt("tune_code_lr", t::number, 10, 0, 1000));
+  quantize.push_back(opt("tune_batch", t::integer, 8, 1, 1 << 20));
+  quantize.push_back(opt("tune_norms", t::boolean, true));
   add_selection_and_solver(quantize);
   tables["pack"] = {opt("pattern", t::string, "auto"), opt("no_bitmask", t::boolean, false), opt("no_n_of_m", t::boolean, false),
                     opt("min_elements", t::integer, 1024, 0, 4.6e18)};

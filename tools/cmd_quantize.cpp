@@ -27,7 +27,7 @@ Status quantize(const quantize_args& args) {
                    static_cast<int64_t>(plan.encodings.size()));
   int64_t done = 0;
   auto produce = [&](const std::string& name, const tensor&) -> Expected<tensor> {
-    if (!plan.encodings.count(name)) return m.g.weights.at(name);
+    if (!plan.encodings.count(name)) return out.g.weights.at(name);  // as is, or tuned (--tune-epochs)
     auto quantized = quantize_planned_weight(m, plan, name, tensor_stats);
     if (quantized.ok()) bar.update(++done);
     return quantized;

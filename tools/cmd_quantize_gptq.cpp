@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "calibration/calib_windows.h"
+#include "passes/quant_tune.h"
 #include "calibration/text_source.h"
 #include "passes/quantize_gptq.h"
 #include "passes/scheme.h"
@@ -38,6 +39,19 @@ void add_gptq_quantize_options(CLI::App& cmd, gptq_cli_args& args) {
   cmd.add_flag("--float-targets", args.float_targets,
                "GPTQ: fit each layer to the float model's outputs (run beside the quantized one) instead of to its own float weight "
                "on the quantized model's inputs");
+  cmd.add_option("--tune-epochs", args.tune_epochs,
+                 "GPTQ, LLMs: afterwards tune the group scales, the codes (straight-through) and the RMSNorm gains end to end for N "
+                 "passes over the calibration windows, minimising KL(float || quantized) of the next-token distributions; the "
+                 "bits stay (default 0: off)")
+      ->check(CLI::Range(int64_t{0}, int64_t{10000}));
+  cmd.add_option("--tune-lr", args.tune_lr, "GPTQ: --tune-epochs initial Adam step on the log-scales (cosine decay to 0)")
+      ->capture_default_str()
+      ->check(CLI::Range(1e-6, 1.0));
+  cmd.add_option("--tune-code-lr", args.tune_code_lr, "GPTQ: --tune-epochs step of the latent codes relative to --tune-lr (0: codes stay)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1000.0));
+  cmd.add_option("--tune-batch", args.tune_batch, "GPTQ: --tune-epochs windows per step")->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
+  cmd.add_flag("!--tune-no-norms", args.tune_norms, "GPTQ: --tune-epochs leaves the RMSNorm gains as they are");
 }
 
 Expected<std::vector<scheme_override>> parse_scheme_overrides(const std::vector<std::string>& rules) {
@@ -73,6 +87,7 @@ Status check_calibration_args(const std::string& method, const gptq_cli_args& ar
     if (any_calib) return bad_usage("--calib/--calib-windows need --method gptq (rtn uses no calibration data)");
     if (args.float_targets) return bad_usage("--float-targets needs --method gptq");
     if (args.refine >= 0) return bad_usage("--refine needs --method gptq (it refines GPTQ's codes against calibration data)");
+    if (args.tune_epochs > 0) return bad_usage("--tune-epochs needs --method gptq (it tunes against calibration data)");
     return Status::ok_status();
   }
   if (method != "gptq") return bad_usage("--method '" + method + "' is not available (available: rtn, gptq)");
@@ -155,6 +170,36 @@ Expected<gptq_cli_result> run_gptq(const model& m, const std::map<std::string, q
 
 namespace {
 
+// --tune-epochs: passes/quant_tune.h on GPTQ's result.
+Status tune_end_to_end(const model& m, const std::vector<tensor_map>& inputs, const gptq_cli_args& args, gptq_cli_result& out) {
+  if (!m.llm) return bad_usage("--tune-epochs needs a language model (it matches next-token distributions)");
+  quant_tune_options options;
+  options.epochs = args.tune_epochs;
+  options.learning_rate = args.tune_lr;
+  options.batch_windows = args.tune_batch;
+  options.norms = args.tune_norms;
+  options.codes = args.tune_code_lr > 0;
+  options.code_rate_factor = args.tune_code_lr;
+  options.threads = globals().threads;
+  std::optional<progress_bar> bar;
+  options.progress = [&](int64_t done, int64_t total, double) {
+    if (!bar) bar.emplace("tuning scales end to end", total);
+    bar->update(done);
+    if (done == total) bar->finish();
+  };
+  EP_ASSIGN_OR_RETURN(quant_tune_result r, tune_quantized_model(m, out.quantized, inputs, options));
+  for (auto& [name, t] : r.weights) {
+    if (out.quantized.count(name)) out.quantized[name] = std::move(t);
+    else out.tuned_float[name] = std::move(t);
+  }
+  out.summary["tune"] = {{"epochs", args.tune_epochs},   {"learning_rate", args.tune_lr}, {"code_learning_rate", args.tune_code_lr},
+                         {"batch_windows", args.tune_batch}, {"norms", options.norms},     {"steps", r.steps},
+                         {"scales", r.scales},           {"gains", r.gains},             {"kl_first_epoch", r.kl_first_epoch},
+                         {"kl_last_epoch", r.kl_last_epoch}};
+  info("end-to-end tuning: calibration KL " + std::to_string(r.kl_first_epoch) + " (first epoch) -> " + std::to_string(r.kl_last_epoch) + " (last)");
+  return Status::ok_status();
+}
+
 Expected<gptq_cli_result> run_gptq_on(const model& m, const std::map<std::string, quant_encoding>& weights, const gptq_cli_args& args,
                                       int scale_search_steps, std::vector<tensor_map> inputs, gptq_cli_result out) {
   quantize_gptq_options options;
@@ -184,6 +229,7 @@ Expected<gptq_cli_result> run_gptq_on(const model& m, const std::map<std::string
                  {"static_groups", options.layer.static_groups}};
   if (args.refine >= 0) out.summary["refine_sweeps"] = args.refine;
   if (args.float_targets) out.summary["float_targets"] = true;
+  if (args.tune_epochs > 0) EP_RETURN_IF_ERROR(tune_end_to_end(m, inputs, args, out));
   info("GPTQ: " + std::to_string(r.stages) + " stages; forward " + std::to_string(r.seconds_forward) + " s, Hessians " +
        std::to_string(r.seconds_hessian) + " s, quantization " + std::to_string(r.seconds_quantize) + " s");
   return out;

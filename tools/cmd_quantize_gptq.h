@@ -30,10 +30,16 @@ struct gptq_cli_args {
   bool float_targets = false;  // passes/float_targets.h
   int refine = -1;            // -1: plain GPTQ; >= 0: scale refit plus this many code sweeps (passes/quant_refine.h)
   std::vector<std::string> overrides;  // REGEX=SCHEME
+  // End-to-end tuning after GPTQ (passes/quant_tune.h); 0 epochs = off.
+  int64_t tune_epochs = 0;
+  double tune_lr = 2e-3;
+  int64_t tune_batch = 8;
+  double tune_code_lr = 10.0;  // the codes' step relative to the scales' one; 0 = codes stay
+  bool tune_norms = true;      // also tune the RMSNorm gains
 };
 
 void add_gptq_options(CLI::App& cmd, gptq_cli_args& args);
-// --refine and --float-targets (quantize only: pruning has no codes to refine).
+// --refine, --float-targets and --tune-* (quantize only: pruning has no codes to refine).
 void add_gptq_quantize_options(CLI::App& cmd, gptq_cli_args& args);
 
 struct scheme_override {
@@ -52,6 +58,7 @@ Status check_calibration_args(const std::string& method, const gptq_cli_args& ar
 
 struct gptq_cli_result {
   std::map<std::string, tensor> quantized;
+  std::map<std::string, tensor> tuned_float;  // float weights end-to-end tuning changed (RMSNorm gains)
   nlohmann::json tensors;      // per-tensor stats
   nlohmann::json calibration;  // what was calibrated on (recorded in the .epk)
   nlohmann::json summary;      // stages, windows, GPTQ options (no timings: files stay byte-identical)

@@ -48,6 +48,8 @@ model quantized_layout(const model& m, const quantize_plan& plan) {
     layout.quant = weight_encoding;
     out.g.weights[name] = layout;
   }
+  if (plan.gptq)
+    for (const auto& [name, t] : plan.gptq->tuned_float) out.g.weights[name] = t;
   return out;
 }
 

@@ -61,6 +61,11 @@ quantize_args quantize_args_from(const recipe_source& recipe, const nlohmann::js
   a.gptq.static_groups = step["static_groups"];
   a.gptq.float_targets = step["float_targets"];
   a.gptq.refine = step["refine"];
+  a.gptq.tune_epochs = step["tune_epochs"];
+  a.gptq.tune_lr = step["tune_lr"];
+  a.gptq.tune_code_lr = step["tune_code_lr"];
+  a.gptq.tune_batch = step["tune_batch"];
+  a.gptq.tune_norms = step["tune_norms"];
   return a;
 }
 

@@ -12,26 +12,14 @@
 #include <cmath>
 #include <random>
 
-#include "formats/llama_checkpoint.h"
-#include "formats/llama_graph.h"
 #include "runtime_ref/backward.h"
+#include "tests/tiny_llama.h"
 
 namespace edgepack {
 namespace {
 
-tensor random_f32(std::vector<int64_t> shape, std::mt19937& rng, float spread = 1.0f) {
-  tensor t = tensor::allocate(dtype::f32, std::move(shape));
-  std::normal_distribution<float> normal(0.0f, spread);
-  for (int64_t i = 0; i < t.numel(); ++i) t.mutable_data_as<float>()[i] = normal(rng);
-  return t;
-}
-
-// Norm gains as trained models have them: 1 + 0.1 N(0, 1).
-tensor near_one(std::vector<int64_t> shape, std::mt19937& rng) {
-  tensor t = random_f32(std::move(shape), rng, 0.1f);
-  for (int64_t i = 0; i < t.numel(); ++i) t.mutable_data_as<float>()[i] += 1.0f;
-  return t;
-}
+using testing::random_f32_tensor;
+tensor random_f32(std::vector<int64_t> shape, std::mt19937& rng, float spread = 1.0f) { return random_f32_tensor(std::move(shape), rng, spread); }
 
 tensor i64_tensor(std::vector<int64_t> shape, std::vector<int64_t> values) {
   return tensor::from_values<int64_t>(dtype::i64, std::move(shape), std::span<const int64_t>(values));
@@ -178,46 +166,17 @@ TEST(Backward, AttentionGroupedCausalAndFullFourD) {
 // included, through 2 blocks, the final norm and the head.
 TEST(Backward, WholeTinyLlamaEveryWeight) {
   for (int variant = 0; variant < 2; ++variant) {
-    std::mt19937 rng(8 + static_cast<uint32_t>(variant));
-    llama_checkpoint c;
-    c.config.dim = 8;
-    c.config.hidden_dim = 11;
-    c.config.layers = 2;
-    c.config.heads = 4;
-    c.config.kv_heads = 2;
-    c.config.head_dim = 2;
-    c.config.vocab_size = 13;
-    c.config.max_seq_len = 16;
-    c.config.rope_interleaved = variant == 0;
-    c.config.tied_embeddings = variant == 1;
-    const int64_t d = c.config.dim, hd = c.config.hidden_dim, q = 8, kv = 4;
-    c.weights["model.embed_tokens.weight"] = random_f32({c.config.vocab_size, d}, rng);
-    c.weights["model.norm.weight"] = near_one({d}, rng);
-    if (!c.config.tied_embeddings) c.weights["lm_head.weight"] = random_f32({c.config.vocab_size, d}, rng, 0.35f);
-    for (int l = 0; l < 2; ++l) {
-      const std::string p = "model.layers." + std::to_string(l) + ".";
-      c.weights[p + "input_layernorm.weight"] = near_one({d}, rng);
-      c.weights[p + "post_attention_layernorm.weight"] = near_one({d}, rng);
-      c.weights[p + "self_attn.q_proj.weight"] = random_f32({q, d}, rng, 0.35f);
-      c.weights[p + "self_attn.k_proj.weight"] = random_f32({kv, d}, rng, 0.35f);
-      c.weights[p + "self_attn.v_proj.weight"] = random_f32({kv, d}, rng, 0.35f);
-      c.weights[p + "self_attn.o_proj.weight"] = random_f32({d, q}, rng, 0.35f);
-      c.weights[p + "mlp.gate_proj.weight"] = random_f32({hd, d}, rng, 0.35f);
-      c.weights[p + "mlp.up_proj.weight"] = random_f32({hd, d}, rng, 0.35f);
-      c.weights[p + "mlp.down_proj.weight"] = random_f32({d, hd}, rng, 0.35f);
-    }
+    testing::tiny_llama_options o;
+    o.seed = 8 + static_cast<uint32_t>(variant);
+    o.rope_interleaved = variant == 0;
+    o.tied_embeddings = variant == 1;
+    const model m = testing::tiny_llama(o);
     std::set<std::string> wanted;
-    for (const auto& [name, t] : c.weights) wanted.insert(name);
-    auto m = build_llama_model(std::move(c), "test");
-    ASSERT_TRUE(m.ok()) << m.status().message();
-    tensor_map inputs;
-    inputs["input_ids"] = i64_tensor({1, 6}, {1, 5, 12, 5, 0, 7});
-    inputs["position_ids"] = i64_tensor({1, 6}, {0, 1, 2, 3, 4, 5});
-    for (int l = 0; l < 2; ++l) {
-      inputs[llama_past_key_name(l)] = tensor::allocate(dtype::f32, {1, 2, 0, 2});
-      inputs[llama_past_value_name(l)] = tensor::allocate(dtype::f32, {1, 2, 0, 2});
-    }
-    expect_gradients_match(m->g, inputs, "logits", wanted, 80 + static_cast<uint32_t>(variant));
+    for (const auto& [name, t] : m.g.weights)
+      if (t.type == dtype::f32 && name.rfind("model.", 0) == 0) wanted.insert(name);
+    if (!o.tied_embeddings) wanted.insert("lm_head.weight");
+    ASSERT_EQ(wanted.size(), 2u + 9u * 2u + (o.tied_embeddings ? 0u : 1u));
+    expect_gradients_match(m.g, testing::tiny_llama_inputs(m, {1, 5, 12, 5, 0, 7}), "logits", wanted, 80 + static_cast<uint32_t>(variant));
   }
 }
 
