@@ -22,6 +22,7 @@ TEST(CliErrorsGptq, CalibrationWithRtn) {
 TEST(CliErrorsGptq, RefineAndFloatTargetsNeedGptq) {
   expect_error_keeps_output({"quantize", bundled_model(), "--refine", "2"}, {2, "", "--refine needs --method gptq"});
   expect_error_keeps_output({"quantize", bundled_model(), "--float-targets"}, {2, "", "--float-targets needs --method gptq"});
+  expect_error_keeps_output({"quantize", bundled_model(), "--tune-epochs", "2"}, {2, "", "--tune-epochs needs --method gptq"});
 }
 
 TEST(CliErrorsGptq, UnknownMethod) {

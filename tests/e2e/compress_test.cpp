@@ -78,6 +78,33 @@ TEST(Compress, GptqRefinementKeysAreTheQuantizeFlags) {
   EXPECT_NE(read_file(dir / "plain.epk"), read_file(dir / "q.epk"));
 }
 
+TEST(Compress, TuneKeysAreTheQuantizeFlags) {
+  temp_dir dir;
+  const nlohmann::json recipe = {
+      {"edgepack_recipe", 1},
+      {"calibration", {{"data", bundled_text()}, {"range", ":200000"}, {"samples", 8}, {"seq", 64}, {"seed", 5}}},
+      {"steps",
+       {{{"pass", "quantize"}, {"method", "gptq"}, {"scheme", "w4g32"}, {"tune_epochs", 2}, {"tune_lr", 0.004}, {"tune_code_lr", 5}, {"tune_batch", 3},
+         {"tune_norms", false}}}}};
+  write_file(dir / "r.json", recipe.dump());
+  auto run = run_cli({"-q", "compress", bundled_model(), "--recipe", (dir / "r.json").string(), "-o", (dir / "c.epk").string()});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const std::vector<std::string> common = {"-q", "quantize", bundled_model(), "--method", "gptq", "--scheme", "w4g32", "--calib", bundled_text(),
+                                           "--calib-range", ":200000", "--calib-samples", "8", "--calib-seq", "64", "--calib-seed", "5"};
+  std::vector<std::string> tuned = common;
+  for (const char* a : {"--tune-epochs", "2", "--tune-lr", "0.004", "--tune-code-lr", "5", "--tune-batch", "3", "--tune-no-norms", "-o"}) tuned.push_back(a);
+  tuned.push_back((dir / "q.epk").string());
+  run = run_cli(tuned);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  expect_same_weights((dir / "c.epk").string(), (dir / "q.epk").string());
+  std::vector<std::string> plain = common;
+  plain.push_back("-o");
+  plain.push_back((dir / "plain.epk").string());
+  run = run_cli(plain);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(read_file(dir / "plain.epk"), read_file(dir / "q.epk"));
+}
+
 TEST(Compress, ByteIdenticalAtAnyThreadCount) {
   temp_dir dir;
   write_file(dir / "r.json", cheap_2of4().dump());
