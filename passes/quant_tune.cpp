@@ -249,18 +249,28 @@ Expected<quant_tune_result> tune_quantized_model(const model& float_model, const
   const int64_t count = static_cast<int64_t>(windows.size());
   const int64_t per_epoch = (count + options.batch_windows - 1) / options.batch_windows;
   const int64_t steps = options.epochs * per_epoch;
-  // The teacher's logits do not change: computed once per window.
+  // The teacher's logits do not change: computed once per window and kept when they fit in
+  // teacher_cache_bytes, else recomputed at every step (one more forward per window).
   std::vector<tensor> teacher_logits(static_cast<size_t>(count));
+  auto teacher_of = [&](int64_t w) -> Expected<tensor> {
+    if (!teacher_logits[static_cast<size_t>(w)].shape.empty()) return teacher_logits[static_cast<size_t>(w)];
+    EP_ASSIGN_OR_RETURN(tensor_map out, teacher.run(windows[static_cast<size_t>(w)]));
+    return out.at("logits");
+  };
   if (steps > 0) {
-    std::vector<Status> failures(static_cast<size_t>(count), Status::ok_status());
-    parallel_for(count, options.threads, [&](int64_t begin, int64_t end) {
-      for (int64_t w = begin; w < end; ++w) {
-        auto out = teacher.run(windows[static_cast<size_t>(w)]);
-        if (!out.ok()) failures[static_cast<size_t>(w)] = out.status();
-        else teacher_logits[static_cast<size_t>(w)] = out->at("logits");
-      }
-    });
-    for (const Status& s : failures) EP_RETURN_IF_ERROR(s);
+    EP_ASSIGN_OR_RETURN(tensor first_logits, teacher_of(0));
+    // Windows usually share one length: the first one's logits size the cache.
+    if (static_cast<uint64_t>(count) * static_cast<uint64_t>(first_logits.numel()) * sizeof(float) <= options.teacher_cache_bytes) {
+      std::vector<Status> failures(static_cast<size_t>(count), Status::ok_status());
+      parallel_for(count, options.threads, [&](int64_t begin, int64_t end) {
+        for (int64_t w = begin; w < end; ++w) {
+          auto out = teacher_of(w);
+          if (!out.ok()) failures[static_cast<size_t>(w)] = out.status();
+          else teacher_logits[static_cast<size_t>(w)] = *out;
+        }
+      });
+      for (const Status& s : failures) EP_RETURN_IF_ERROR(s);
+    }
   }
   double epoch_kl = 0;
   int64_t epoch_positions = 0;
@@ -280,8 +290,11 @@ Expected<quant_tune_result> tune_quantized_model(const model& float_model, const
     }
     std::vector<Expected<window_gradient>> parts(static_cast<size_t>(last - first), Expected<window_gradient>(internal_error("not run")));
     parallel_for(last - first, options.threads, [&](int64_t begin, int64_t end) {
-      for (int64_t k = begin; k < end; ++k)
-        parts[static_cast<size_t>(k)] = window_kl_gradient(teacher_logits[static_cast<size_t>(first + k)], student, windows[static_cast<size_t>(first + k)], wanted);
+      for (int64_t k = begin; k < end; ++k) {
+        auto target = teacher_of(first + k);
+        parts[static_cast<size_t>(k)] = target.ok() ? window_kl_gradient(*target, student, windows[static_cast<size_t>(first + k)], wanted)
+                                                    : Expected<window_gradient>(target.status());
+      }
     });
     // Sum in window order; the loss is the mean KL per position.
     double kl = 0;

@@ -31,6 +31,9 @@ struct quant_tune_options {
   bool codes = false;
   double code_rate_factor = 10.0;  // the latent codes' learning rate, relative to the scales' one
   int threads = 0;
+  // The float model's logits of every window are kept when they fit in this many bytes, else
+  // recomputed at every step (one more forward pass per window; memory stays one window's worth).
+  uint64_t teacher_cache_bytes = uint64_t{1} << 30;
   // After each step: (steps done, steps in all, mean KL of this step's windows before the step).
   std::function<void(int64_t, int64_t, double)> progress;
 };
