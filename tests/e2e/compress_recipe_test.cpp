@@ -92,6 +92,18 @@ TEST(CompressRecipe, PrintRecipeFillsDefaultsAndRoundTrips) {
   EXPECT_EQ(nlohmann::json::parse(fallback.out)["steps"][0]["scheme"], "w4g32");
 }
 
+// Every shipped recipe resolves (the slow ones are not run here; the demo runs the tuned one).
+TEST(CompressRecipe, EveryShippedRecipeResolves) {
+  int count = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(source_dir() / "recipes")) {
+    if (entry.path().extension() != ".json") continue;
+    const auto r = run_cli({"compress", "--print-recipe", "--recipe", entry.path().string()});
+    EXPECT_EQ(r.exit_code, 0) << entry.path() << ": " << r.err;
+    ++count;
+  }
+  EXPECT_GE(count, 4);
+}
+
 TEST(CompressRecipe, EpkRecordsTheResolvedRecipeAndItsHash) {
   temp_dir dir;
   const std::string recipe = (source_dir() / "recipes" / "mnist-w8.json").string();
