@@ -1,5 +1,8 @@
 #include "runtime_ref/attention_layout.h"
 
+#include <algorithm>
+#include <cmath>
+#include <limits>
 #include <string>
 
 namespace edgepack {
@@ -12,6 +15,21 @@ Expected<attention_layout> describe_attention_operand(const node& op, const tens
     return attention_layout{t.shape[0], t.shape[1], heads, t.shape[2] / heads, false};
   }
   return bad_input(std::string(what) + " must be 3-D or 4-D, got " + shape_to_string(t.shape));
+}
+
+double attention_row_weights(const float* query, const float* keys, int64_t key_stride, int64_t head, int64_t visible, double scale,
+                             std::vector<double>& scores) {
+  double best = -std::numeric_limits<double>::infinity();
+  for (int64_t j = 0; j < visible; ++j) {
+    const float* key = keys + j * key_stride;
+    double dot = 0.0;
+    for (int64_t d = 0; d < head; ++d) dot += static_cast<double>(query[d]) * key[d];
+    scores[static_cast<size_t>(j)] = dot * scale;
+    best = std::max(best, scores[static_cast<size_t>(j)]);
+  }
+  double sum = 0.0;
+  for (int64_t j = 0; j < visible; ++j) sum += (scores[static_cast<size_t>(j)] = std::exp(scores[static_cast<size_t>(j)] - best));
+  return sum;
 }
 
 }  // namespace edgepack

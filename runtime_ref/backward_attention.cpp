@@ -1,7 +1,6 @@
 // VJPs of RotaryEmbedding and Attention (runtime_ref/backward_ops.h).
 #include <algorithm>
 #include <cmath>
-#include <limits>
 
 #include "runtime_ref/attention_layout.h"
 #include "runtime_ref/backward_ops.h"
@@ -69,16 +68,7 @@ Status vjp_attention(vjp_io& io) {
         if (visible == 0) continue;
         const float* query = pq + q.at(b, h, i, 0);
         const float* g = dy + y.at(b, h, i, 0);
-        double best = -std::numeric_limits<double>::infinity();
-        for (int64_t j = 0; j < visible; ++j) {
-          const float* key = pk + k.at(b, kvh, j, 0);
-          double dot = 0.0;
-          for (int64_t d = 0; d < q.head; ++d) dot += static_cast<double>(query[d]) * key[d];
-          p[j] = dot * scale;
-          best = std::max(best, p[j]);
-        }
-        double sum = 0.0;
-        for (int64_t j = 0; j < visible; ++j) sum += (p[j] = std::exp(p[j] - best));
+        const double sum = attention_row_weights(query, pk + k.at(b, kvh, 0, 0), k.at(b, kvh, 1, 0) - k.at(b, kvh, 0, 0), q.head, visible, scale, p);
         double p_dot_dp = 0.0;
         for (int64_t j = 0; j < visible; ++j) {
           p[j] /= sum;

@@ -81,16 +81,7 @@ Status kernel_attention(kernel_io& io) {
         const float* query = pq + q.at(b, h, i, 0);
         float* out = py + y_layout.at(b, h, i, 0);
         const int64_t visible = causal ? std::min(total, past + i + 1) : total;
-        double best = -std::numeric_limits<double>::infinity();
-        for (int64_t j = 0; j < visible; ++j) {
-          const float* key = keys + j * k.head;
-          double dot = 0.0;
-          for (int64_t d = 0; d < q.head; ++d) dot += static_cast<double>(query[d]) * key[d];
-          scores[j] = dot * scale;
-          best = std::max(best, scores[j]);
-        }
-        double sum = 0.0;
-        for (int64_t j = 0; j < visible; ++j) sum += (scores[j] = std::exp(scores[j] - best));
+        const double sum = attention_row_weights(query, keys, k.head, q.head, visible, scale, scores);
         std::fill(accumulator.begin(), accumulator.end(), 0.0);
         for (int64_t j = 0; j < visible; ++j) {
           const float* value = values + j * v.head;
