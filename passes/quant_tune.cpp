@@ -111,6 +111,7 @@ Expected<quant_tune_result> tune_quantized_model(const model& float_model, const
   for (int64_t step = 0; step < steps; ++step) {
     const int64_t first = (step % per_epoch) * options.batch_windows, last = std::min(count, first + options.batch_windows);
     graph student = g;
+    for (const auto& [name, t] : quantized) student.weights[name] = t;  // untuned ones (e.g. sparse) as they are
     std::vector<std::vector<float>> current(scales.size());
     for (size_t i = 0; i < scales.size(); ++i) {
       if (options.codes) scales[i].round_latent();
