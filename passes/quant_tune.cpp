@@ -54,12 +54,12 @@ Expected<quant_tune_result> tune_quantized_model(const model& float_model, const
   if (std::none_of(g.outputs.begin(), g.outputs.end(), [](const value_info& v) { return v.name == "logits"; }))
     return bad_usage("end-to-end tuning needs a language model (a graph with a 'logits' output)");
   if (windows.empty()) return bad_usage("end-to-end tuning needs calibration windows");
-  if (options.epochs < 0 || options.batch_windows < 1 || !(options.learning_rate > 0))
-    return bad_usage("end-to-end tuning: epochs must be >= 0, the batch >= 1 window and the learning rate > 0");
+  if (options.epochs < 0 || options.batch_windows < 1 || !(options.learning_rate > 0) || !(options.code_rate_factor >= 0))
+    return bad_usage("end-to-end tuning: epochs must be >= 0, the batch >= 1 window, the learning rate > 0 and the code rate >= 0");
   quant_tune_result result;
   std::vector<tuned_scales> scales;
   for (const auto& [name, t] : quantized)
-    if (t.is_quantized() && !t.is_sparse()) scales.push_back(make_tuned_scales(name, t, options.codes));
+    if (t.is_quantized() && !t.is_sparse()) scales.push_back(make_tuned_scales(name, t, options.code_rate_factor > 0));
   std::vector<tuned_gain> gains;
   if (options.norms) {
     std::set<std::string> seen;
@@ -114,7 +114,7 @@ Expected<quant_tune_result> tune_quantized_model(const model& float_model, const
     for (const auto& [name, t] : quantized) student.weights[name] = t;  // untuned ones (e.g. sparse) as they are
     std::vector<std::vector<float>> current(scales.size());
     for (size_t i = 0; i < scales.size(); ++i) {
-      if (options.codes) scales[i].round_latent();
+      if (options.code_rate_factor > 0) scales[i].round_latent();
       current[i] = scales[i].scales();
       student.weights[scales[i].name] = scales[i].dense(current[i]);
     }
@@ -171,7 +171,7 @@ Expected<quant_tune_result> tune_quantized_model(const model& float_model, const
   }
   result.steps = steps;
   for (auto& s : scales) {
-    if (options.codes) s.round_latent();
+    if (options.code_rate_factor > 0) s.round_latent();
     result.weights[s.name] = s.result();
   }
   for (const auto& gn : gains) result.weights[gn.name] = gn.result();

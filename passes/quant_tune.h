@@ -27,9 +27,9 @@ struct quant_tune_options {
   double learning_rate = 2e-3;  // Adam step on the log-parameters at the start of the schedule
   int64_t batch_windows = 8;    // windows per step
   bool norms = true;            // tune the RMSNormalization gains too
-  // Also move the codes: latent values u (code units) stepped straight-through, code = round(u) + z.
-  bool codes = false;
-  double code_rate_factor = 10.0;  // the latent codes' learning rate, relative to the scales' one
+  // The codes' learning rate relative to the scales' one: latent values u (code units) stepped
+  // straight-through, code = round(u) + z. 0 keeps the codes.
+  double code_rate_factor = 10.0;
   int threads = 0;
   // The float model's logits of every window are kept when they fit in this many bytes, else
   // recomputed at every step (one more forward pass per window; memory stays one window's worth).

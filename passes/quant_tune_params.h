@@ -39,7 +39,7 @@ struct tuned_scales {
   adam_parameters theta;
   // With code tuning: u, the latent value of q - z in code units; the code is clamp(round(u) + z).
   adam_parameters latent;
-  std::vector<int32_t> zero;    // z per [row, group]
+  std::vector<int32_t> zero;    // z per [row, group] (the implicit one for symmetric encodings)
   int32_t max_code = 0;
 
   // Rounds the latent values into `centered` (straight-through: gradients pass to u unchanged).
@@ -94,12 +94,10 @@ struct tuned_scales {
     const quant_encoding& enc = original.quant;
     std::vector<uint8_t> codes(centered.size()), zeros(base.size());
     std::vector<uint16_t> bits(base.size());
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t g = 0; g < groups; ++g) {
-        const size_t index = static_cast<size_t>(r * groups + g);
-        bits[index] = f32_to_f16(scale(index));
-        zeros[index] = enc.symmetric ? 0 : read_code(original.zeros.data, enc.bits, index);
-      }
+    for (size_t index = 0; index < base.size(); ++index) {
+      bits[index] = f32_to_f16(scale(index));
+      zeros[index] = enc.symmetric ? 0 : static_cast<uint8_t>(zero[index]);
+    }
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t j = 0; j < cols; ++j) {
         const size_t i = static_cast<size_t>(r * cols + j);
@@ -123,18 +121,14 @@ inline tuned_scales make_tuned_scales(const std::string& name, const tensor& q, 
   t.base.resize(static_cast<size_t>(t.rows * t.groups));
   t.zero.resize(t.base.size());
   const auto* scale_bits = reinterpret_cast<const uint16_t*>(q.scales.data);
-  for (int64_t r = 0; r < t.rows; ++r)
-    for (int64_t g = 0; g < t.groups; ++g) {
-      const size_t index = static_cast<size_t>(r * t.groups + g);
-      t.base[index] = f16_to_f32(scale_bits[index]);
-    }
+  for (size_t index = 0; index < t.base.size(); ++index) {
+    t.base[index] = f16_to_f32(scale_bits[index]);
+    t.zero[index] = static_cast<int32_t>(enc.symmetric ? enc.implicit_zero() : read_code(q.zeros.data, enc.bits, index));
+  }
   for (int64_t r = 0; r < t.rows; ++r)
     for (int64_t j = 0; j < t.cols; ++j) {
       const size_t i = static_cast<size_t>(r * t.cols + j);
-      const size_t group_index = static_cast<size_t>(r * t.groups + j / t.group);
-      const int64_t zero = enc.symmetric ? enc.implicit_zero() : read_code(q.zeros.data, enc.bits, group_index);
-      t.centered[i] = static_cast<float>(static_cast<int64_t>(read_code(q.data.data, enc.bits, i)) - zero);
-      if (j % t.group == 0) t.zero[group_index] = static_cast<int32_t>(zero);
+      t.centered[i] = static_cast<float>(read_code(q.data.data, enc.bits, i) - t.zero[static_cast<size_t>(r * t.groups + j / t.group)]);
     }
   t.theta.resize(t.base.size());
   t.max_code = (1 << enc.bits) - 1;

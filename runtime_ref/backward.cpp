@@ -1,7 +1,6 @@
 #include "runtime_ref/backward.h"
 
 #include <algorithm>
-#include <map>
 
 #include "runtime_ref/backward_ops.h"
 

@@ -4,8 +4,8 @@
 #include <filesystem>
 
 #include "calibration/calib_windows.h"
-#include "passes/quant_tune.h"
 #include "calibration/text_source.h"
+#include "passes/quant_tune.h"
 #include "passes/quantize_gptq.h"
 #include "passes/scheme.h"
 #include "runtime_ref/input_sets.h"
@@ -172,13 +172,11 @@ namespace {
 
 // --tune-epochs: passes/quant_tune.h on GPTQ's result.
 Status tune_end_to_end(const model& m, const std::vector<tensor_map>& inputs, const gptq_cli_args& args, gptq_cli_result& out) {
-  if (!m.llm) return bad_usage("--tune-epochs needs a language model (it matches next-token distributions)");
   quant_tune_options options;
   options.epochs = args.tune_epochs;
   options.learning_rate = args.tune_lr;
   options.batch_windows = args.tune_batch;
   options.norms = args.tune_norms;
-  options.codes = args.tune_code_lr > 0;
   options.code_rate_factor = args.tune_code_lr;
   options.threads = globals().threads;
   std::optional<progress_bar> bar;
@@ -187,7 +185,9 @@ Status tune_end_to_end(const model& m, const std::vector<tensor_map>& inputs, co
     bar->update(done);
     if (done == total) bar->finish();
   };
-  EP_ASSIGN_OR_RETURN(quant_tune_result r, tune_quantized_model(m, out.quantized, inputs, options));
+  auto tuned = tune_quantized_model(m, out.quantized, inputs, options);
+  if (!tuned.ok()) return tuned.status().with_context("--tune-epochs");
+  quant_tune_result& r = *tuned;
   for (auto& [name, t] : r.weights) {
     if (out.quantized.count(name)) out.quantized[name] = std::move(t);
     else out.tuned_float[name] = std::move(t);
